@@ -23,6 +23,15 @@ public:
     virtual lla_status decode_step(const DecodeProblem& p) = 0;
     virtual lla_status state_convert(const ConvertProblem& p) = 0;
     virtual lla_status synchronize(void* stream) = 0;
+
+    // Validation hooks used by the core before a Problem exists.
+    // check_memory: reject a tensor whose pointer is not memory of this
+    // backend's device (e.g. host memory passed as CUDA memory), where that is
+    // detectable; `name` is the argument's name for the message.
+    virtual lla_status check_memory(const lla_tensor& t, const char* name) = 0;
+    // Blocking copy of `bytes` from this backend's memory to the host (the core
+    // reads positions and cu_seqlens with it to validate them).
+    virtual lla_status copy_to_host(void* host_dst, const void* src, size_t bytes, void* stream) = 0;
 };
 
 // Always built.
