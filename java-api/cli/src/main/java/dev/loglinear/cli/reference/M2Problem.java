@@ -1,0 +1,47 @@
+package dev.loglinear.cli.reference;
+
+/**
+ * A log-linear Mamba-2 problem in float64, dense C order, shapes as in SPEC.md:
+ * q, k [B,T,G,K]; v [B,T,H,V]; g [B,T,H]; l [B,T,H,L].
+ */
+public record M2Problem(int batch, int length, int heads, int groups, int keyDim, int valueDim, int levels,
+                        double scale, double[] q, double[] k, double[] v, double[] g, double[] l) {
+
+    public M2Problem {
+        if (heads % groups != 0) {
+            throw new IllegalArgumentException("heads (" + heads + ") must be a multiple of groups (" + groups + ")");
+        }
+        check("q", q, (long) batch * length * groups * keyDim);
+        check("k", k, (long) batch * length * groups * keyDim);
+        check("v", v, (long) batch * length * heads * valueDim);
+        check("g", g, (long) batch * length * heads);
+        check("l", l, (long) batch * length * heads * levels);
+    }
+
+    private static void check(String name, double[] a, long expected) {
+        if (a.length != expected) {
+            throw new IllegalArgumentException(name + " has " + a.length + " elements, expected " + expected);
+        }
+    }
+
+    /** Group of head h: consecutive heads share a group. */
+    public int groupOf(int h) {
+        return h / (heads / groups);
+    }
+
+    public long[] qkShape() {
+        return new long[] {batch, length, groups, keyDim};
+    }
+
+    public long[] vShape() {
+        return new long[] {batch, length, heads, valueDim};
+    }
+
+    public long[] gShape() {
+        return new long[] {batch, length, heads};
+    }
+
+    public long[] lShape() {
+        return new long[] {batch, length, heads, levels};
+    }
+}
