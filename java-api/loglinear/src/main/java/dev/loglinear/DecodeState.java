@@ -1,0 +1,264 @@
+package dev.loglinear;
+
+import java.util.Arrays;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+
+import static dev.loglinear.presets.global.loglinear.lla_decode_step;
+import static dev.loglinear.presets.global.loglinear.lla_forward;
+import static dev.loglinear.presets.global.loglinear.lla_state_convert;
+
+/**
+ * The state of a batch of {@code N} sequences being generated token by token: a prefill
+ * consumes a prompt, each {@link #step} consumes one token per sequence and returns its output.
+ *
+ * <pre>{@code
+ * LogLinear lla = LogLinear.create();
+ * try (DecodeState state = lla.newDecodeState(n, heads, 21, keyDim, valueDim, DType.FLOAT32)) {
+ *     state.prefill(prompt);                       // AttentionInputs of the prompts, B = n
+ *     for (int i = 0; i < steps; i++) {
+ *         Tensor o = state.step(token);            // AttentionInputs with T = 1
+ *         ...
+ *     }
+ *     State saved = state.exportState();           // canonical layout
+ * }
+ * }</pre>
+ *
+ * <p>Inside, the state is kept in the decode form of docs/state-layout.md (each level with its
+ * own log decay), so that a step rewrites only the level it merges into; {@link #exportState()}
+ * and {@link #importState(State)} convert exactly to and from the canonical layout. The levels
+ * held ({@code Ls}) bound the positions reachable: {@code Ls = 21} covers a million tokens
+ * ({@link AttentionShape#levelsForPosition(long)}); a call that would go further is rejected
+ * before any work is done.
+ *
+ * <p>Not thread-safe: one thread at a time (calls mutate the state in place). The native memory
+ * is freed by {@link #close()} (or, failing that, when the object is garbage collected).
+ */
+public final class DecodeState implements AutoCloseable {
+    private final LogLinear lla;
+    private final Tensor levels;
+    private final Tensor logDecay;
+    private final Tensor positions;
+    private final Pointer[] owned;
+    private boolean closed;
+
+    private DecodeState(LogLinear lla, Tensor levels, Tensor logDecay, Tensor positions, Pointer[] owned) {
+        this.lla = lla;
+        this.levels = levels;
+        this.logDecay = logDecay;
+        this.positions = positions;
+        this.owned = owned;
+    }
+
+    static DecodeState allocate(LogLinear lla, long numSequences, long heads, long stateLevels, long keyDim,
+                                long valueDim, DType dtype) {
+        State.requireStateDType(dtype);
+        long[] levelShape = {numSequences, heads, stateLevels, keyDim, valueDim};
+        long[] decayShape = {numSequences, heads, stateLevels};
+        for (long s : levelShape) {
+            if (s < 1) {
+                throw new InvalidArgumentException("decode state shape: expected sizes >= 1, got [N, H, Ls, K, V] = "
+                        + Arrays.toString(levelShape));
+            }
+        }
+        Pointer levelMemory = allocateZeroed(dtype, Tensor.product(levelShape));
+        Pointer decayMemory = allocateZeroed(dtype, Tensor.product(decayShape));
+        Pointer positionMemory = allocateZeroed(DType.INT64, numSequences);
+        // This memory lives until close(), not until the end of a PointerScope the caller may have open.
+        PointerScope scope = PointerScope.getInnerScope();
+        if (scope != null) {
+            scope.detach(levelMemory).detach(decayMemory).detach(positionMemory);
+        }
+        return new DecodeState(lla,
+                Tensor.of(levelMemory, dtype, levelShape),
+                Tensor.of(decayMemory, dtype, decayShape),
+                Tensor.of(positionMemory, DType.INT64, numSequences),
+                new Pointer[] {levelMemory, decayMemory, positionMemory});
+    }
+
+    static DecodeState wrap(LogLinear lla, Tensor levels, Tensor logDecay, Tensor positions) {
+        return new DecodeState(lla, levels, logDecay, positions, null);
+    }
+
+    /**
+     * Runs a forward over {@code prompt} (one batch row or packed sequence per state sequence),
+     * continuing from this state, and advances it past the prompt. Returns the prompt's output,
+     * allocated like {@code v}.
+     */
+    public Tensor prefill(AttentionInputs prompt) {
+        Tensor o = Allocation.like("o", prompt.v(), prompt.v().dtype(), prompt.shape().valueShape());
+        prefillInto(prompt, o);
+        return o;
+    }
+
+    /** Like {@link #prefill(AttentionInputs)}, writing the output into {@code o [B, T, H, V]}. */
+    public void prefillInto(AttentionInputs prompt, Tensor o) {
+        requireOpen();
+        requireHostState("prefill");
+        Tensor out = AttentionInputs.shaped("o", o, prompt.shape().valueShape());
+        DType dtype = levels.dtype();
+        try (NativeCall call = new NativeCall()) {
+            // forward exports the canonical form; convert it into this state's decode form.
+            Pointer canonicalMemory = allocateZeroed(dtype, levels.numel());
+            Pointer positionMemory = allocateZeroed(DType.INT64, positions.numel());
+            Tensor canonical = Tensor.of(canonicalMemory, dtype, levels.shape());
+            Tensor canonicalPositions = Tensor.of(positionMemory, DType.INT64, positions.shape());
+            var config = call.config(lla.config());
+            var exported = call.state(canonical, null, canonicalPositions, true);
+            call.check(lla_forward(config, call.inputs(prompt, false), call.state(levels, logDecay, positions, false),
+                    call.tensor(out, true), exported, null, 0, NativeCall.stream(lla.stream())));
+            call.check(lla_state_convert(config, exported, call.state(levels, logDecay, positions, true),
+                    NativeCall.stream(lla.stream())));
+        }
+    }
+
+    /**
+     * Consumes one token per sequence: {@code token} has {@code T = 1} and {@code B = N}
+     * ({@link AttentionShape#token}). Returns the output {@code [N, H, V]}, allocated like
+     * {@code v}.
+     */
+    public Tensor step(AttentionInputs token) {
+        AttentionShape s = token.shape();
+        Tensor o = Allocation.like("o", token.v(), token.v().dtype(), new long[] {s.batch(), s.heads(), s.valueDim()});
+        stepInto(token, o);
+        return o;
+    }
+
+    /** Like {@link #step(AttentionInputs)}, writing the output into {@code o [N, H, V]}. */
+    public void stepInto(AttentionInputs token, Tensor o) {
+        requireOpen();
+        AttentionShape s = token.shape();
+        if (s.length() != 1 || s.isPacked()) {
+            throw new InvalidArgumentException("token: expected one token per sequence (T = 1, no cu_seqlens), got "
+                    + s);
+        }
+        Tensor out = AttentionInputs.shaped("o", o, new long[] {s.batch(), s.heads(), s.valueDim()});
+        try (NativeCall call = new NativeCall()) {
+            call.check(lla_decode_step(call.config(lla.config()), call.inputs(token, true),
+                    call.state(levels, logDecay, positions, true), call.tensor(out, true),
+                    NativeCall.stream(lla.stream())));
+        }
+    }
+
+    /** The state in the canonical layout, in new Java arrays. */
+    public State exportState() {
+        requireHostState("exportState");
+        State dst = State.zeros(numSequences(), heads(), stateLevels(), keyDim(), valueDim(), levels.dtype());
+        exportState(dst);
+        return dst;
+    }
+
+    /** Writes the state in the canonical layout into {@code dst} (same sizes and dtype). */
+    public void exportState(State dst) {
+        requireOpen();
+        try (NativeCall call = new NativeCall()) {
+            call.check(lla_state_convert(call.config(lla.config()), call.state(levels, logDecay, positions, false),
+                    call.state(dst, true), NativeCall.stream(lla.stream())));
+        }
+    }
+
+    /**
+     * Replaces this state with {@code src}, a canonical state of the same sizes and dtype, for
+     * example one exported by a forward call, another backend, or an earlier session.
+     */
+    public void importState(State src) {
+        requireOpen();
+        try (NativeCall call = new NativeCall()) {
+            call.check(lla_state_convert(call.config(lla.config()), call.state(src, false),
+                    call.state(levels, logDecay, positions, true), NativeCall.stream(lla.stream())));
+        }
+    }
+
+    /** Back to fresh sequences: every level zero, every position 0. Host-memory states only. */
+    public void reset() {
+        requireOpen();
+        if (owned == null) {
+            throw new InvalidArgumentException("reset: expected a state allocated by newDecodeState, got one wrapping"
+                    + " memory of your own; zero that memory instead");
+        }
+        for (Pointer p : owned) {
+            Pointer.memset(p, 0, p.limit() * p.sizeof());
+        }
+    }
+
+    /** The position of every sequence: the number of tokens it has consumed. */
+    public long[] positions() {
+        requireOpen();
+        return positions.toLongArray();
+    }
+
+    /** {@code N}. */
+    public long numSequences() {
+        return levels.shape()[0];
+    }
+
+    /** {@code H}. */
+    public long heads() {
+        return levels.shape()[1];
+    }
+
+    /** {@code Ls}, the levels held. */
+    public long stateLevels() {
+        return levels.shape()[2];
+    }
+
+    /** {@code K}. */
+    public long keyDim() {
+        return levels.shape()[3];
+    }
+
+    /** {@code V}. */
+    public long valueDim() {
+        return levels.shape()[4];
+    }
+
+    /** FLOAT32 or FLOAT64. */
+    public DType dtype() {
+        return levels.dtype();
+    }
+
+    /** Frees the native memory this state allocated; a wrapped state frees nothing. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (owned != null) {
+            for (Pointer p : owned) {
+                p.close();
+            }
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("DecodeState is closed");
+        }
+    }
+
+    private void requireHostState(String what) {
+        if (owned == null && !levels.device().isCpu()) {
+            throw new InvalidArgumentException(what + ": expected a state in host memory, got " + levels.device()
+                    + " memory; use forwardInto and exportState(State) with device memory of your own");
+        }
+    }
+
+    /** Zero-filled native memory of {@code count} elements. */
+    private static Pointer allocateZeroed(DType dtype, long count) {
+        Pointer p = switch (dtype) {
+            case FLOAT64 -> new DoublePointer(count);
+            case INT64 -> new LongPointer(count);
+            default -> new FloatPointer(count);
+        };
+        if (p.isNull()) {
+            throw new OutOfMemoryException("decode state: expected " + count * dtype.byteSize()
+                    + " bytes of host memory, allocation failed");
+        }
+        Pointer.memset(p, 0, count * dtype.byteSize());
+        return p;
+    }
+}

@@ -1,0 +1,230 @@
+package dev.loglinear;
+
+import dev.loglinear.presets.lla_config;
+import dev.loglinear.presets.lla_inputs;
+import dev.loglinear.presets.lla_state;
+import dev.loglinear.presets.lla_tensor;
+import java.util.Objects;
+
+import static dev.loglinear.presets.global.loglinear.lla_backend_available;
+import static dev.loglinear.presets.global.loglinear.lla_backward;
+import static dev.loglinear.presets.global.loglinear.lla_forward;
+import static dev.loglinear.presets.global.loglinear.lla_synchronize;
+import static dev.loglinear.presets.global.loglinear.lla_version_string;
+
+/**
+ * Log-linear attention: forward, backward and decoding, with one {@link LogLinearConfig}.
+ *
+ * <pre>{@code
+ * LogLinear lla = LogLinear.create(LogLinearConfig.defaults());
+ * AttentionShape shape = AttentionShape.of(1, 1024, 4, 1, 64, 64);        // B, T, H, G, K, V
+ * AttentionInputs in = AttentionInputs.of(shape, q, k, v, g, l);          // float[] each
+ * float[] o = lla.forward(in).toFloatArray();
+ * Gradients grads = lla.backward(in, Tensor.of(dO));
+ * }</pre>
+ *
+ * <h2>Memory</h2>
+ * Inputs and outputs are {@link Tensor}s: Java arrays (copied to native memory and back for each
+ * call), direct NIO buffers and JavaCPP pointers (used in place, no copies) or raw addresses of
+ * host or CUDA memory. Methods that return tensors allocate them like the corresponding input:
+ * a Java array for an array, a direct buffer for native host memory. For CUDA memory, allocate the
+ * outputs yourself and use the {@code ...Into} methods.
+ *
+ * <h2>Errors</h2>
+ * Every failure is a {@link LogLinearException} whose message names the argument, the expected
+ * and the actual value; a failed call writes nothing to its outputs or states.
+ *
+ * <h2>Thread safety</h2>
+ * A {@code LogLinear} is immutable and may be shared by any number of threads: the native library
+ * is reentrant, keeps its error messages per thread, and each call allocates its own scratch
+ * memory. Calls that write the same output or {@link DecodeState} concurrently must be ordered by
+ * the caller. On the CPU backend a call itself uses {@link LogLinearConfig#threads()} worker
+ * threads.
+ */
+public final class LogLinear {
+    private final LogLinearConfig config;
+    private final long stream;
+
+    private LogLinear(LogLinearConfig config, long stream) {
+        this.config = config;
+        this.stream = stream;
+    }
+
+    /** Calls with {@code config}. */
+    public static LogLinear create(LogLinearConfig config) {
+        return new LogLinear(Objects.requireNonNull(config, "config"), 0);
+    }
+
+    /** Calls with {@link LogLinearConfig#defaults()}: Mamba-2, scale 1, backend AUTO. */
+    public static LogLinear create() {
+        return create(LogLinearConfig.defaults());
+    }
+
+    /**
+     * The same calls queued on a CUDA stream ({@code cudaStream_t} as an address; 0 is the default
+     * stream). CUDA calls are asynchronous: {@link #synchronize()} before reading results. Ignored
+     * on the CPU.
+     */
+    public LogLinear withStream(long cudaStream) {
+        return new LogLinear(config, cudaStream);
+    }
+
+    /** The configuration of every call. */
+    public LogLinearConfig config() {
+        return config;
+    }
+
+    /** The CUDA stream of every call (0: the default stream). */
+    public long stream() {
+        return stream;
+    }
+
+    /** The version of the native library loaded, e.g. {@code "0.1.0"}. */
+    public static String version() {
+        return lla_version_string().getString();
+    }
+
+    /** Whether this build has {@code backend} and a usable device for it. */
+    public static boolean isAvailable(Backend backend) {
+        return lla_backend_available(backend.code()) != 0;
+    }
+
+    // ---- forward ----
+
+    /** The output {@code o [B, T, H, V]} of fresh sequences (position 0). */
+    public Tensor forward(AttentionInputs in) {
+        return forward(in, null, false).output();
+    }
+
+    /**
+     * The output, continuing from {@code initialState} (null: fresh sequences) and, when
+     * {@code exportFinalState}, the canonical state ready for each sequence's next token.
+     * The exported state has as many levels as {@code l}, or more when the final positions need
+     * them; it lives in Java arrays when {@code v} does, else in direct buffers.
+     */
+    public ForwardResult forward(AttentionInputs in, State initialState, boolean exportFinalState) {
+        Objects.requireNonNull(in, "inputs");
+        AttentionShape shape = in.shape();
+        Tensor o = Allocation.like("o", in.v(), in.v().dtype(), shape.valueShape());
+        State finalState = null;
+        if (exportFinalState) {
+            long levels = Math.max(shape.levels(), finalStateLevels(in, initialState));
+            finalState = Allocation.state(in.v(), shape.stateShape(levels), in.stateDType());
+        }
+        forwardInto(in, initialState, o, finalState);
+        return new ForwardResult(o, finalState);
+    }
+
+    /**
+     * Writes the output into {@code o [B, T, H, V]}, continuing from {@code initialState} (null:
+     * fresh sequences) and, when {@code finalState} is not null, exporting the canonical state
+     * into it. Any memory kind, including CUDA memory.
+     */
+    public void forwardInto(AttentionInputs in, State initialState, Tensor o, State finalState) {
+        Objects.requireNonNull(in, "inputs");
+        Tensor out = AttentionInputs.shaped("o", o, in.shape().valueShape());
+        try (NativeCall call = new NativeCall()) {
+            lla_config c = call.config(config);
+            lla_inputs inputs = call.inputs(in, false);
+            lla_state initial = call.state(initialState, false);
+            lla_tensor ct = call.tensor(out, true);
+            lla_state fin = call.state(finalState, true);
+            call.check(lla_forward(c, inputs, initial, ct, fin, null, 0, NativeCall.stream(stream)));
+        }
+    }
+
+    // ---- backward ----
+
+    /** All gradients of fresh sequences, given {@code dO = dLoss/do [B, T, H, V]}. */
+    public Gradients backward(AttentionInputs in, Tensor dO) {
+        return backward(in, null, dO);
+    }
+
+    /**
+     * All gradients given {@code dO = dLoss/do}, for a forward that continued from
+     * {@code initialState} (pass the same state; null: fresh sequences). Each gradient is
+     * allocated like its input. No gradient flows into the initial state.
+     */
+    public Gradients backward(AttentionInputs in, State initialState, Tensor dO) {
+        Objects.requireNonNull(in, "inputs");
+        AttentionShape shape = in.shape();
+        Gradients grads = Gradients.of(
+                Allocation.like("dq", in.q(), in.q().dtype(), shape.queryShape()),
+                Allocation.like("dk", in.k(), in.k().dtype(), shape.queryShape()),
+                Allocation.like("dv", in.v(), in.v().dtype(), shape.valueShape()),
+                Allocation.like("dg", in.g(), in.g().dtype(), shape.gateShape()),
+                Allocation.like("dl", in.l(), in.l().dtype(), shape.levelScaleShape()));
+        if (in.beta().isPresent()) {
+            Tensor beta = in.beta().get();
+            grads = grads.withDbeta(Allocation.like("dbeta", beta, beta.dtype(), shape.gateShape()));
+        }
+        backwardInto(in, initialState, dO, grads);
+        return grads;
+    }
+
+    /** Writes all gradients into {@code grads} (any memory kind, including CUDA memory). */
+    public void backwardInto(AttentionInputs in, State initialState, Tensor dO, Gradients grads) {
+        Objects.requireNonNull(in, "inputs");
+        Objects.requireNonNull(grads, "grads");
+        Tensor dOut = AttentionInputs.shaped("d_o", dO, in.shape().valueShape());
+        Gradients shaped = grads.shapedFor(in.shape());
+        try (NativeCall call = new NativeCall()) {
+            call.check(lla_backward(call.config(config), call.inputs(in, false), call.state(initialState, false),
+                    call.tensor(dOut, false), call.gradients(shaped), null, 0, NativeCall.stream(stream)));
+        }
+    }
+
+    // ---- decoding ----
+
+    /**
+     * A fresh decoding state for {@code numSequences} sequences in native host memory, holding
+     * {@code stateLevels} levels: enough for positions up to {@code 2^(stateLevels - 1) - 1}
+     * ({@link AttentionShape#levelsForPosition(long)}). {@code dtype} is FLOAT32, or FLOAT64 for
+     * float64 calls. Close it to free the memory.
+     */
+    public DecodeState newDecodeState(long numSequences, long heads, long stateLevels, long keyDim, long valueDim,
+                                      DType dtype) {
+        return DecodeState.allocate(this, numSequences, heads, stateLevels, keyDim, valueDim, dtype);
+    }
+
+    /**
+     * A fresh decoding state for the sequences of {@code shape} ({@code N} of them), with
+     * {@code L} levels, for calls of {@code dtype}'s precision.
+     */
+    public DecodeState newDecodeState(AttentionShape shape, DType dtype) {
+        return newDecodeState(shape.numSequences(), shape.heads(), shape.levels(), shape.keyDim(), shape.valueDim(),
+                dtype);
+    }
+
+    /**
+     * A decoding state over memory you own, for example on a CUDA device:
+     * {@code levels [N, H, Ls, K, V]}, {@code logDecay [N, H, Ls]} (same dtype) and
+     * {@code positions [N]} int64, zero-filled for fresh sequences. Closing it frees nothing.
+     */
+    public DecodeState wrapDecodeState(Tensor levels, Tensor logDecay, Tensor positions) {
+        return DecodeState.wrap(this, levels, logDecay, positions);
+    }
+
+    /** Waits for the work queued on this stream (no-op on the CPU). */
+    public void synchronize() {
+        Backend backend = config.backend();
+        if (backend == Backend.AUTO) {
+            backend = isAvailable(Backend.CUDA) ? Backend.CUDA : Backend.CPU;
+        }
+        try (NativeCall call = new NativeCall()) {
+            call.check(lla_synchronize(backend.code(), NativeCall.stream(stream)));
+        }
+    }
+
+    /** The levels the final states of a call need: {@code bit_length(n + length) + 1} at most. */
+    private static long finalStateLevels(AttentionInputs in, State initialState) {
+        long[] lengths = in.sequenceLengths();
+        long[] start = initialState == null ? new long[lengths.length] : initialState.positionArray();
+        long last = 0;
+        for (int i = 0; i < lengths.length; i++) {
+            long begin = i < start.length ? start[i] : 0;
+            last = Math.max(last, begin + Math.max(lengths[i], 0));
+        }
+        return AttentionShape.levelsForPosition(last);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.loglinear;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The memory behind a {@link Tensor}: a Java array (copied to native memory for each call) or
+ * native memory at an address (a direct buffer, a JavaCPP pointer or a raw address, used in
+ * place).
+ */
+sealed interface Storage permits Storage.Heap, Storage.Native {
+
+    /** Capacity in elements, or -1 when unknown (a raw address). */
+    long capacity();
+
+    /** Where the memory lives. */
+    Device device();
+
+    /** A Java array: {@code float[]}, {@code double[]}, {@code short[]} (16-bit floats) or {@code long[]}. */
+    record Heap(Object array) implements Storage {
+        @Override
+        public long capacity() {
+            return java.lang.reflect.Array.getLength(array);
+        }
+
+        @Override
+        public Device device() {
+            return Device.CPU;
+        }
+    }
+
+    /**
+     * Native memory at {@code address}, {@code byteCapacity} bytes long (-1: unknown), on
+     * {@code device}; {@code owner} (a buffer or pointer) is held so that the memory outlives the
+     * tensor.
+     */
+    record Native(long address, long byteCapacity, int elementSize, Device device, Object owner)
+            implements Storage {
+        @Override
+        public long capacity() {
+            return byteCapacity < 0 ? -1 : byteCapacity / elementSize;
+        }
+
+        /** A little-endian view of {@code bytes} bytes from {@code byteOffset}; host memory only. */
+        ByteBuffer view(long byteOffset, long bytes) {
+            BytePointer p = new BytePointer(new Address(address + byteOffset));
+            return p.capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+        }
+    }
+
+    /** A JavaCPP pointer to a raw address, to hand addresses to the generated bindings. */
+    final class Address extends Pointer {
+        Address(long address) {
+            this.address = address;
+        }
+    }
+}
