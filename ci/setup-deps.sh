@@ -4,7 +4,7 @@
 # root on a fresh Debian 12, or through sudo.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libgtest-dev nlohmann-json3-dev)
+packages=(g++ cmake ninja-build libgtest-dev nlohmann-json3-dev openjdk-17-jdk-headless maven)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 
 bash ci/setup-deps.sh
 bash ci/test-native.sh
+bash ci/test-java.sh

@@ -125,7 +125,7 @@ final class NativeCall implements AutoCloseable {
     private void fill(lla_tensor c, Tensor t, boolean output) {
         long[] shape = t.shape();
         long[] strides = t.strides();
-        c.data(new Storage.Address(address(t, output)))
+        c.data(new Storage.Address(address(t, output) + t.offset() * t.dtype().byteSize()))
          .dtype(t.dtype().code())
          .device_type(t.device().kind().code())
          .device_index(t.device().index())
@@ -143,25 +143,26 @@ final class NativeCall implements AutoCloseable {
         }
         Object array = ((Storage.Heap) storage).array();
         // An output that covers its whole array needs no copy in: the call writes every element.
-        boolean copyIn = !output || !t.isContiguous() || t.numel() != storage.capacity();
+        // Empty arrays still get one element, so that the library reports their shape, not a NULL.
+        boolean copyIn = !output || !t.isContiguous() || t.offset() != 0 || t.numel() != storage.capacity();
         Pointer p;
         Runnable copyBack;
         if (array instanceof float[] a) {
-            FloatPointer fp = new FloatPointer(a.length);
+            FloatPointer fp = new FloatPointer(Math.max(1, a.length));
             if (copyIn) {
                 fp.put(a);
             }
             p = fp;
             copyBack = () -> fp.get(a);
         } else if (array instanceof double[] a) {
-            DoublePointer dp = new DoublePointer(a.length);
+            DoublePointer dp = new DoublePointer(Math.max(1, a.length));
             if (copyIn) {
                 dp.put(a);
             }
             p = dp;
             copyBack = () -> dp.get(a);
         } else if (array instanceof short[] a) {
-            ShortPointer sp = new ShortPointer(a.length);
+            ShortPointer sp = new ShortPointer(Math.max(1, a.length));
             if (copyIn) {
                 sp.put(a);
             }
@@ -169,7 +170,7 @@ final class NativeCall implements AutoCloseable {
             copyBack = () -> sp.get(a);
         } else {
             long[] a = (long[]) array;
-            LongPointer lp = new LongPointer(a.length);
+            LongPointer lp = new LongPointer(Math.max(1, a.length));
             if (copyIn) {
                 lp.put(a);
             }

@@ -38,13 +38,15 @@ public final class Tensor {
     private final DType dtype;
     private final long[] shape;
     private final long[] strides;
+    private final long offset;
     private final boolean flat;
 
-    private Tensor(Storage storage, DType dtype, long[] shape, long[] strides, boolean flat) {
+    private Tensor(Storage storage, DType dtype, long[] shape, long[] strides, long offset, boolean flat) {
         this.storage = storage;
         this.dtype = dtype;
         this.shape = shape;
         this.strides = strides;
+        this.offset = offset;
         this.flat = flat;
         checkExtent();
     }
@@ -55,10 +57,10 @@ public final class Tensor {
             if (capacity < 0) {
                 throw new InvalidArgumentException("shape: a tensor at a raw address needs an explicit shape");
             }
-            return new Tensor(storage, dtype, new long[] {capacity}, new long[] {1}, true);
+            return new Tensor(storage, dtype, new long[] {capacity}, new long[] {1}, 0, true);
         }
         long[] s = shape.clone();
-        return new Tensor(storage, dtype, s, contiguousStrides(s), false);
+        return new Tensor(storage, dtype, s, contiguousStrides(s), 0, false);
     }
 
     // ---- Java arrays (copied per call) ----
@@ -231,19 +233,25 @@ public final class Tensor {
             throw new InvalidArgumentException("strides: expected " + shape.length + " values (one per dimension of "
                     + Arrays.toString(shape) + "), got " + strides.length);
         }
-        return new Tensor(storage, dtype, shape, strides.clone(), false);
+        return new Tensor(storage, dtype, shape, strides.clone(), offset, false);
     }
 
     /**
-     * The same memory with another shape and the given strides: a window into a larger array
-     * or buffer. Checked against the memory's bounds.
+     * Elements {@code [start, end)} of dimension {@code axis}: the same memory, no copy. For
+     * example {@code q.slice(1, n, T)} is the tokens from position {@code n} of a
+     * {@code [B, T, G, K]} tensor.
      */
-    public Tensor view(long[] shape, long[] strides) {
-        if (shape.length != strides.length) {
-            throw new InvalidArgumentException("strides: expected " + shape.length + " values (one per dimension of "
-                    + Arrays.toString(shape) + "), got " + strides.length);
+    public Tensor slice(int axis, long start, long end) {
+        if (axis < 0 || axis >= shape.length) {
+            throw new InvalidArgumentException("slice axis: expected 0 to " + (shape.length - 1) + ", got " + axis);
         }
-        return new Tensor(storage, dtype, shape.clone(), strides.clone(), false);
+        if (start < 0 || end < start || end > shape[axis]) {
+            throw new InvalidArgumentException("slice of dimension " + axis + ": expected 0 <= start <= end <= "
+                    + shape[axis] + ", got [" + start + ", " + end + ")");
+        }
+        long[] s = shape.clone();
+        s[axis] = end - start;
+        return new Tensor(storage, dtype, s, strides, offset + start * strides[axis], false);
     }
 
     /**
@@ -260,7 +268,7 @@ public final class Tensor {
                     + Arrays.toString(this.shape) + "), got " + Arrays.toString(shape));
         }
         long[] s = shape.clone();
-        return new Tensor(storage, dtype, s, contiguousStrides(s), false);
+        return new Tensor(storage, dtype, s, contiguousStrides(s), offset, false);
     }
 
     /** This tensor without dimension {@code axis}, which must have size 1. */
@@ -276,7 +284,7 @@ public final class Tensor {
                 st[j++] = strides[i];
             }
         }
-        return new Tensor(storage, dtype, s, st, false);
+        return new Tensor(storage, dtype, s, st, offset, false);
     }
 
     // ---- properties ----
@@ -330,6 +338,11 @@ public final class Tensor {
         return storage;
     }
 
+    /** Where the first element is, in elements from the start of the storage. */
+    long offset() {
+        return offset;
+    }
+
     // ---- reading back ----
 
     /** The elements in row-major order as float32 (converting other floating dtypes); host memory only. */
@@ -359,6 +372,25 @@ public final class Tensor {
         return out;
     }
 
+    /**
+     * A copy of this host tensor in a new direct buffer, dense row-major: native memory that every
+     * call then uses in place.
+     */
+    public Tensor toDirect() {
+        Tensor copy = allocateDirect(dtype, shape.length == 0 ? new long[] {0} : shape);
+        ByteBuffer bytes = (ByteBuffer) ((Storage.Native) copy.storage).owner();
+        switch (dtype) {
+            case FLOAT32 -> bytes.asFloatBuffer().put(toFloatArray());
+            case FLOAT64 -> bytes.asDoubleBuffer().put(toDoubleArray());
+            case INT64 -> bytes.asLongBuffer().put(toLongArray());
+            case BFLOAT16, FLOAT16 -> {
+                ShortReader reader = shortReader();
+                forEachOffset((i, at) -> bytes.putShort(i * 2, reader.read(at)));
+            }
+        }
+        return copy;
+    }
+
     @Override
     public String toString() {
         return "Tensor[" + dtype + " " + Arrays.toString(shape) + (isContiguous() ? "" : " strides " + Arrays.toString(strides))
@@ -379,6 +411,10 @@ public final class Tensor {
         long read(long offset);
     }
 
+    private interface ShortReader {
+        short read(long offset);
+    }
+
     /** Calls {@code consumer} with each element's row-major index and its offset in elements. */
     private void forEachOffset(OffsetConsumer consumer) {
         long n = numel();
@@ -386,15 +422,15 @@ public final class Tensor {
             return;
         }
         long[] index = new long[shape.length];
-        long offset = 0;
+        long at = offset;
         for (int i = 0; i < n; i++) {
-            consumer.accept(i, offset);
+            consumer.accept(i, at);
             for (int d = shape.length - 1; d >= 0; d--) {
                 if (++index[d] < shape[d]) {
-                    offset += strides[d];
+                    at += strides[d];
                     break;
                 }
-                offset -= (index[d] - 1) * strides[d];
+                at -= (index[d] - 1) * strides[d];
                 index[d] = 0;
             }
         }
@@ -434,6 +470,15 @@ public final class Tensor {
         return offset -> bytes.getLong((int) (offset * 8));
     }
 
+    private ShortReader shortReader() {
+        if (storage instanceof Storage.Heap heap) {
+            short[] a = (short[]) heap.array();
+            return offset -> a[(int) offset];
+        }
+        ByteBuffer bytes = hostBytes("toDirect");
+        return offset -> bytes.getShort((int) (offset * 2));
+    }
+
     /** A byte view of the native host memory this tensor spans. */
     private ByteBuffer hostBytes(String what) {
         Storage.Native nat = (Storage.Native) storage;
@@ -441,7 +486,7 @@ public final class Tensor {
             throw new InvalidArgumentException(what + ": expected a tensor in host memory, got one on " + nat.device()
                     + "; copy it to the host first");
         }
-        long span = numel() == 0 ? 0 : (maxOffset() + 1) * dtype.byteSize();
+        long span = numel() == 0 ? 0 : (offset + maxOffset() + 1) * dtype.byteSize();
         if (span > Integer.MAX_VALUE) {
             throw new InvalidArgumentException(what + ": expected at most 2^31 - 1 bytes, got " + span);
         }
@@ -482,8 +527,8 @@ public final class Tensor {
             return;
         }
         long capacity = storage.capacity();
-        long min = minOffset();
-        long max = maxOffset();
+        long min = offset + minOffset();
+        long max = offset + maxOffset();
         if (min < 0 || (capacity >= 0 && max >= capacity)) {
             throw new InvalidArgumentException("shape " + Arrays.toString(shape) + " with strides "
                     + Arrays.toString(strides) + ": expected elements within [0, " + capacity + ") of the "
