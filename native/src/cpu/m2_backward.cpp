@@ -1,0 +1,136 @@
+// Backward of the chunked M2 algorithm on the CPU. The forward's merged
+// states are rebuilt (cheaper than storing them), their gradients are
+// accumulated from the targets that read them and pushed down the fold, and
+// every segment then produces its rows of dq, dk (per head), dv and dl. dg
+// comes last, from dG_t = q_t . dq_t - k_t . dk_t per head (every path that
+// multiplies by exp(G_t - G_s) contributes +a at t and -a at s), followed by
+// a reverse cumulative sum.
+#include <algorithm>
+#include <vector>
+
+#include "core/error.h"
+#include "cpu/dense_kernels.h"
+#include "cpu/m2_chunk_kernels.h"
+#include "cpu/m2_drivers.h"
+#include "cpu/m2_passes.h"
+#include "cpu/m2_tensor_io.h"
+#include "cpu/thread_pool.h"
+#include "cpu/workspace_memory.h"
+
+namespace lla::cpu {
+namespace {
+
+template <class R>
+M2Plan<R> backward_plan(const BackwardProblem& p) {
+    PlanOptions options;
+    options.backward = true;
+    options.has_initial = p.initial_state != nullptr;
+    options.threads = resolve_thread_count(p.config.num_threads);
+    return make_plan<R>(p.dims, p.sequences, options, p.config.scale);
+}
+
+// dg of one pair: dG_t = q_t . dq_t - k_t . dk_t, then dg_r = sum_{t >= r} dG_t.
+// Reuses the pair's cumulative-decay buffer, no longer needed.
+template <class R>
+void write_dg(const PairData<R>& d, const lla_tensor& dg, const Sequence& seq, int64_t head) {
+    double* sums = d.cumdecay;
+    double running = 0.0;
+    for (int64_t t = d.len - 1; t >= 0; --t) {
+        const size_t row = static_cast<size_t>(t) * d.K;
+        running += dot_in_double(d.K, d.q + row, d.dq + row) - dot_in_double(d.K, d.k + row, d.dk + row);
+        sums[t] = running;
+    }
+    scatter_block(dg, token_rows(dg, seq, 0, d.len, head, 1), sums);
+}
+
+// dq and dk of sequence n, group g: sums over the heads of the group.
+template <class R>
+void write_group_gradients(const M2Plan<R>& plan, const BackwardProblem& p, int64_t n, int64_t g, Scratch<R>& sc) {
+    const int64_t H = plan.dims.H, per_group = plan.dims.heads_per_group();
+    const Sequence& seq = p.sequences[static_cast<size_t>(n)];
+    const int K = static_cast<int>(plan.dims.K);
+    for (int which = 0; which < 2; ++which) {
+        const lla_tensor& out = which == 0 ? p.grads.dq : p.grads.dk;
+        for (int64_t t0 = 0; t0 < seq.length; t0 += kChunk) {
+            const int rows = static_cast<int>(std::min<int64_t>(kChunk, seq.length - t0));
+            const size_t count = static_cast<size_t>(rows) * K;
+            std::fill(sc.rows, sc.rows + count, R(0));
+            for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h) {
+                const PairData<R>& d = plan.pairs[static_cast<size_t>(n * H + h)];
+                const R* src = (which == 0 ? d.dq : d.dk) + static_cast<size_t>(t0) * K;
+                for (size_t i = 0; i < count; ++i) sc.rows[i] += src[i];
+            }
+            scatter_block(out, token_rows(out, seq, t0, rows, g, K), sc.rows);
+        }
+    }
+}
+
+template <class R>
+lla_status run(const BackwardProblem& p) {
+    M2Plan<R> plan = backward_plan<R>(p);
+    WorkspaceMemory memory;
+    lla_status status = memory.acquire(p.workspace, p.workspace_bytes, carve_buffers(plan, nullptr));
+    if (status != LLA_OK) return status;
+    carve_buffers(plan, memory.aligned());
+    const int threads = plan.options.threads;
+    const int64_t N = static_cast<int64_t>(p.sequences.size()), H = plan.dims.H, G = plan.dims.G;
+    const int64_t L = p.inputs.l.shape[3];
+
+    gather_and_merge(plan, p.inputs, p.d_o, p.initial_state, p.sequences);
+    parallel_for(plan.boundaries_before.back(), threads, [&](int64_t item, int worker) {
+        int64_t j;
+        const int64_t pair = locate_item(plan.boundaries_before, item, &j);
+        merged_gradient_from_readers(plan.pairs[static_cast<size_t>(pair)], j, plan.scratch[static_cast<size_t>(worker)]);
+    });
+    parallel_for(plan.num_pairs(), threads,
+                 [&](int64_t pair, int) { unfold_merged_gradients(plan.pairs[static_cast<size_t>(pair)]); });
+    parallel_for(plan.segments_before.back(), threads, [&](int64_t item, int worker) {
+        int64_t s;
+        const int64_t pair = locate_item(plan.segments_before, item, &s);
+        const PairData<R>& d = plan.pairs[static_cast<size_t>(pair)];
+        Scratch<R>& scratch = plan.scratch[static_cast<size_t>(worker)];
+        backward_segment(d, s, scratch);
+        const Sequence& seq = p.sequences[static_cast<size_t>(pair / H)];
+        const int64_t first = d.segment_begin(s) - d.p0, rows = d.segment_end(s) - d.segment_begin(s);
+        const lla_tensor& dv = p.grads.dv;
+        const lla_tensor& dl = p.grads.dl;
+        scatter_block(dv, token_rows(dv, seq, first, rows, pair % H, d.V), scratch.out);
+        Block2D used = token_rows(dl, seq, first, rows, pair % H, d.levels);
+        scatter_block(dl, used, scratch.dl);
+        if (L > d.levels) {  // levels no position of the call reaches: zero gradient
+            Block2D unused = used;
+            unused.origin += d.levels * used.col_stride;
+            unused.cols = L - d.levels;
+            zero_block(dl, unused);
+        }
+    });
+    parallel_for(N * H + N * G, threads, [&](int64_t item, int worker) {
+        if (item < N * H) {
+            write_dg(plan.pairs[static_cast<size_t>(item)], p.grads.dg, p.sequences[static_cast<size_t>(item / H)], item % H);
+        } else {
+            const int64_t ng = item - N * H;
+            write_group_gradients(plan, p, ng / G, ng % G, plan.scratch[static_cast<size_t>(worker)]);
+        }
+    });
+    return LLA_OK;
+}
+
+}  // namespace
+
+template <class R>
+size_t m2_backward_workspace_bytes(const BackwardProblem& p) {
+    M2Plan<R> plan = backward_plan<R>(p);
+    return carve_buffers(plan, nullptr);
+}
+
+template <class R>
+lla_status m2_backward(const BackwardProblem& p) {
+    return run<R>(p);
+}
+
+template size_t m2_backward_workspace_bytes<float>(const BackwardProblem&);
+template size_t m2_backward_workspace_bytes<double>(const BackwardProblem&);
+template lla_status m2_backward<float>(const BackwardProblem&);
+template lla_status m2_backward<double>(const BackwardProblem&);
+
+}  // namespace lla::cpu

@@ -1,0 +1,329 @@
+#include "cpu/m2_chunk_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cpu/dense_kernels.h"
+#include "cpu/levels.h"
+#include "cpu/multiversion.h"
+
+namespace lla::cpu {
+namespace {
+
+// exp of a difference of cumulative log decays, evaluated in double and
+// rounded once to R. Only differences G(t) - G(s) with s <= t reach here, so
+// with g <= 0 the argument is never positive.
+template <class R>
+LLA_ALWAYS_INLINE R decay(double later, double earlier) {
+    return static_cast<R>(std::exp(later - earlier));
+}
+
+// Largest |exponent| for which exp() of it is a normal number of R with room
+// to spare; below it the decay inside a segment may be factored per row and
+// per column.
+template <class R>
+constexpr double factor_limit();
+template <>
+constexpr double factor_limit<float>() { return 60.0; }
+template <>
+constexpr double factor_limit<double>() { return 600.0; }
+
+// exp(G(t) - G(s)) = row_factor[t] * col_factor[s] for t, s in the segment
+// [a, a + rows), with both factors taken around the midpoint of G there. Only
+// when the spread of G inside the segment keeps both factors finite and
+// normal; otherwise returns false and callers exponentiate each difference
+// (golden case m2_strong_decay_neg_lambda spans ~250 within one chunk).
+template <class R>
+LLA_ALWAYS_INLINE bool factor_decay(const PairData<R>& d, int64_t a, int rows, R* row_factor, R* col_factor) {
+    double lo = d.G(a), hi = d.G(a);
+    for (int i = 1; i < rows; ++i) {
+        double x = d.G(a + i);
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+    }
+    if (!(hi - lo <= 2.0 * factor_limit<R>())) return false;
+    double mid = 0.5 * (lo + hi);
+    for (int i = 0; i < rows; ++i) {
+        row_factor[i] = static_cast<R>(std::exp(d.G(a + i) - mid));
+        col_factor[i] = static_cast<R>(std::exp(mid - d.G(a + i)));
+    }
+    return true;
+}
+
+// Calls run(level, j0, j1) for the sources [a + j0, a + j1) of target
+// t = a + i that lie in the segment starting at a, grouped by level: level 0
+// is the token itself; level l >= 1 is a contiguous block when nonempty.
+template <class Run>
+LLA_ALWAYS_INLINE void for_each_level_run(int64_t a, int i, Run&& run) {
+    const int64_t t = a + i;
+    run(0, i, i + 1);
+    const int top = level_of(t, a);
+    for (int l = 1; l <= top; ++l) {
+        if (!level_nonempty(t, l)) continue;
+        int64_t begin = std::max(level_begin(t, l), a);
+        int64_t end = level_end(t, l);
+        if (end > begin) run(l, static_cast<int>(begin - a), static_cast<int>(end - a));
+    }
+}
+
+// rows[i, :] = factor_i * src[i, :] for i < count, with
+// factor_i = exp(G(ref) - G(first + i)) (sources decayed to ref).
+template <class R>
+LLA_ALWAYS_INLINE void scale_rows_to(const PairData<R>& d, int64_t first, int count, int64_t ref, const R* src,
+                                     int width, R* rows) {
+    const double g_ref = d.G(ref);
+    for (int i = 0; i < count; ++i)
+        scaled_copy(width, decay<R>(g_ref, d.G(first + i)), src + static_cast<size_t>(i) * width,
+                    rows + static_cast<size_t>(i) * width);
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void merge_segment_impl(const PairData<R>& d, int64_t j, Scratch<R>& sc) {
+    const int64_t a = d.segment_begin(j), b = d.boundary(j);
+    const int rows = static_cast<int>(b - a);
+    const size_t i0 = static_cast<size_t>(a - d.p0);
+    scale_rows_to(d, a, rows, b - 1, d.k + i0 * d.K, d.K, sc.rows);
+    R* merged = d.merged + static_cast<size_t>(j) * d.matrix_size();
+    // merged (K x V) = rows^T (K x rows) * v (rows x V)
+    gemm(d.K, d.V, rows, sc.rows, 1, d.K, d.v + i0 * d.V, d.V, merged, d.V, false);
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void fold_merged_states_impl(const PairData<R>& d) {
+    LevelEntry<R> entries[64];
+    const int kv = static_cast<int>(d.matrix_size());
+    for (int64_t j = 0; j < d.num_boundaries; ++j) {
+        const int64_t b = d.boundary(j), a = d.segment_begin(j);
+        const int merge_into = level_of(b, a);
+        R* merged = d.merged + static_cast<size_t>(j) * d.matrix_size();
+        const int count = collect_levels(d, a, entries);
+        for (int e = 0; e < count; ++e)
+            if (entries[e].level < merge_into)
+                axpy(kv, decay<R>(d.G(b - 1), d.G(entries[e].reference)), entries[e].matrix, merged);
+    }
+}
+
+// Weight of level entry `level` for target a + i: a block of the state ready
+// for a lies wholly inside one block of the later target, at the larger of
+// the two levels.
+LLA_ALWAYS_INLINE int read_level(int entry_level, int64_t a, int i) {
+    return std::max(entry_level, level_of(a + i, a));
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void forward_segment_impl(const PairData<R>& d, int64_t s, Scratch<R>& sc) {
+    const int64_t a = d.segment_begin(s), e = d.segment_end(s);
+    const int rows = static_cast<int>(e - a);
+    const size_t i0 = static_cast<size_t>(a - d.p0);
+    const int K = d.K, V = d.V, nl = d.levels;
+    const R* q = d.q + i0 * K;
+    const R* k = d.k + i0 * K;
+    const R* v = d.v + i0 * V;
+    const R* lw = d.lw + i0 * nl;
+    const R scale = static_cast<R>(d.scale);
+
+    // Inside the segment: ((Q K^T) * M) V with M[i,j] = scale l[i, lev] exp(G_i - G_j), j <= i.
+    transpose(rows, K, k, K, sc.k_t, kChunk);
+    gemm(rows, rows, K, q, K, 1, sc.k_t, kChunk, sc.scores, kChunk, false, GemmShape::LowerCols);
+    const bool factored = factor_decay(d, a, rows, sc.row_factor, sc.col_factor);
+    for (int i = 0; i < rows; ++i) {
+        R* row = sc.scores + static_cast<size_t>(i) * kChunk;
+        for (int j = i + 1; j < rows; ++j) row[j] = R(0);
+        const R* weights = lw + static_cast<size_t>(i) * nl;
+        const double g_i = d.G(a + i);
+        for_each_level_run(a, i, [&](int level, int j0, int j1) {
+            if (factored) {
+                const R f = scale * weights[level] * sc.row_factor[i];
+                for (int j = j0; j < j1; ++j) row[j] *= f * sc.col_factor[j];
+            } else {
+                const R w = scale * weights[level];
+                for (int j = j0; j < j1; ++j) row[j] *= w * decay<R>(g_i, d.G(a + j));
+            }
+        });
+    }
+    gemm(rows, V, rows, sc.scores, kChunk, 1, v, V, sc.out, V, false, GemmShape::LowerK);
+
+    // Sources before the segment, through the state ready for a.
+    LevelEntry<R> entries[64];
+    const int count = collect_levels(d, a, entries);
+    for (int n = 0; n < count; ++n) {
+        const LevelEntry<R>& entry = entries[n];
+        const double g_ref = d.G(entry.reference);
+        for (int i = 0; i < rows; ++i) {
+            const R coef = scale * lw[static_cast<size_t>(i) * nl + read_level(entry.level, a, i)] *
+                           decay<R>(d.G(a + i), g_ref);
+            scaled_copy(K, coef, q + static_cast<size_t>(i) * K, sc.rows + static_cast<size_t>(i) * K);
+        }
+        gemm(rows, V, K, sc.rows, K, 1, entry.matrix, V, sc.out, V, true);
+    }
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void final_state_level_impl(const PairData<R>& d, int level, Scratch<R>& sc) {
+    const int64_t tail = d.len == 0 ? d.p0 : d.segment_begin(d.num_segments - 1);
+    const int merge_into = level_of(d.end, tail);
+    const int kv = static_cast<int>(d.matrix_size());
+    std::fill(sc.matrix, sc.matrix + kv, R(0));
+    // Levels of the state ready for the tail segment: unchanged above
+    // merge_into, folded into merge_into below it.
+    LevelEntry<R> entries[64];
+    const int count = collect_levels(d, tail, entries);
+    for (int n = 0; n < count; ++n)
+        if (std::max(entries[n].level, merge_into) == level)
+            axpy(kv, decay<R>(d.G(d.end - 1), d.G(entries[n].reference)), entries[n].matrix, sc.matrix);
+    // Tokens of the tail segment at this level of target end.
+    if (level >= 1 && level <= merge_into) {
+        const int64_t first = std::max(level_begin(d.end, level), tail);
+        const int64_t last = level_end(d.end, level);
+        for (int64_t t0 = first; t0 < last; t0 += kChunk) {
+            const int rows = static_cast<int>(std::min<int64_t>(kChunk, last - t0));
+            const size_t i0 = static_cast<size_t>(t0 - d.p0);
+            scale_rows_to(d, t0, rows, d.end - 1, d.k + i0 * d.K, d.K, sc.rows);
+            gemm(d.K, d.V, rows, sc.rows, 1, d.K, d.v + i0 * d.V, d.V, sc.matrix, d.V, true);
+        }
+    }
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void merged_gradient_from_readers_impl(const PairData<R>& d, int64_t j, Scratch<R>& sc) {
+    const int64_t b = d.boundary(j), a = d.segment_begin(j);
+    const int level = level_of(b, a);
+    // Readers: the targets in the block right of the merged one, [b, b + 2^(level-1)).
+    const int64_t span = int64_t{1} << std::min(level - 1, 62);
+    const int64_t last = (d.end - b <= span) ? d.end : b + span;
+    R* grad = d.merged_grad + static_cast<size_t>(j) * d.matrix_size();
+    std::fill(grad, grad + d.matrix_size(), R(0));
+    const R scale = static_cast<R>(d.scale);
+    const double g_ref = d.G(b - 1);
+    for (int64_t t0 = b; t0 < last; t0 += kChunk) {
+        const int rows = static_cast<int>(std::min<int64_t>(kChunk, last - t0));
+        const size_t i0 = static_cast<size_t>(t0 - d.p0);
+        for (int i = 0; i < rows; ++i) {
+            const size_t row = i0 + static_cast<size_t>(i);
+            const R coef = scale * d.lw[row * d.levels + level] * decay<R>(d.G(t0 + i), g_ref);
+            scaled_copy(d.K, coef, d.q + row * d.K, sc.rows + static_cast<size_t>(i) * d.K);
+        }
+        // grad (K x V) += rows^T (K x rows) * dO (rows x V)
+        gemm(d.K, d.V, rows, sc.rows, 1, d.K, d.d_o + i0 * d.V, d.V, grad, d.V, true);
+    }
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void unfold_merged_gradients_impl(const PairData<R>& d) {
+    LevelEntry<R> entries[64];
+    const int kv = static_cast<int>(d.matrix_size());
+    for (int64_t j = d.num_boundaries - 1; j >= 0; --j) {
+        const int64_t b = d.boundary(j), a = d.segment_begin(j);
+        const int merge_into = level_of(b, a);
+        const R* grad = d.merged_grad + static_cast<size_t>(j) * d.matrix_size();
+        const int count = collect_levels(d, a, entries);
+        for (int e = 0; e < count; ++e) {
+            const LevelEntry<R>& entry = entries[e];
+            if (entry.level >= merge_into || entry.merged_index < 0) continue;  // no gradient for the initial state
+            R* child = d.merged_grad + static_cast<size_t>(entry.merged_index) * d.matrix_size();
+            axpy(kv, decay<R>(d.G(b - 1), d.G(entry.reference)), grad, child);
+        }
+    }
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void backward_segment_impl(const PairData<R>& d, int64_t s, Scratch<R>& sc) {
+    const int64_t a = d.segment_begin(s), e = d.segment_end(s);
+    const int rows = static_cast<int>(e - a);
+    const size_t i0 = static_cast<size_t>(a - d.p0);
+    const int K = d.K, V = d.V, nl = d.levels;
+    const R* q = d.q + i0 * K;
+    const R* k = d.k + i0 * K;
+    const R* v = d.v + i0 * V;
+    const R* d_o = d.d_o + i0 * V;
+    const R* lw = d.lw + i0 * nl;
+    R* dq = d.dq + i0 * K;
+    R* dk = d.dk + i0 * K;
+    R* dv = sc.out;
+    R* dl = sc.dl;
+    const R scale = static_cast<R>(d.scale);
+    std::fill(dl, dl + static_cast<size_t>(rows) * nl, R(0));
+
+    // Inside the segment. With S = Q K^T, P = dO V^T and f = scale exp(G_i - G_j):
+    // dl[i, lev] += S P f; A = S w f (attention weights); W = P w f.
+    transpose(rows, K, k, K, sc.k_t, kChunk);
+    transpose(rows, V, v, V, sc.v_t, kChunk);
+    gemm(rows, rows, K, q, K, 1, sc.k_t, kChunk, sc.scores, kChunk, false, GemmShape::LowerCols);
+    gemm(rows, rows, V, d_o, V, 1, sc.v_t, kChunk, sc.dscores, kChunk, false, GemmShape::LowerCols);
+    const bool factored = factor_decay(d, a, rows, sc.row_factor, sc.col_factor);
+    for (int i = 0; i < rows; ++i) {
+        R* srow = sc.scores + static_cast<size_t>(i) * kChunk;
+        R* prow = sc.dscores + static_cast<size_t>(i) * kChunk;
+        for (int j = i + 1; j < rows; ++j) srow[j] = prow[j] = R(0);
+        const R* weights = lw + static_cast<size_t>(i) * nl;
+        R* dl_row = dl + static_cast<size_t>(i) * nl;
+        const double g_i = d.G(a + i);
+        for_each_level_run(a, i, [&](int level, int j0, int j1) {
+            const R w = weights[level];
+            R sum = 0;
+            for (int j = j0; j < j1; ++j) {
+                const R f = factored ? scale * sc.row_factor[i] * sc.col_factor[j] : scale * decay<R>(g_i, d.G(a + j));
+                sum += srow[j] * prow[j] * f;
+                srow[j] *= w * f;
+                prow[j] *= w * f;
+            }
+            dl_row[level] += sum;
+        });
+    }
+    gemm(rows, K, rows, sc.dscores, kChunk, 1, k, K, dq, K, false, GemmShape::LowerK);   // dq = W K
+    gemm(rows, K, rows, sc.dscores, 1, kChunk, q, K, dk, K, false, GemmShape::UpperK);   // dk = W^T Q
+    gemm(rows, V, rows, sc.scores, 1, kChunk, d_o, V, dv, V, false, GemmShape::UpperK);  // dv = A^T dO
+
+    // Reads of the state ready for a: dq += coef (M dO), dl += base q.(M dO).
+    LevelEntry<R> entries[64];
+    const int count = collect_levels(d, a, entries);
+    for (int n = 0; n < count; ++n) {
+        const LevelEntry<R>& entry = entries[n];
+        transpose(K, V, entry.matrix, V, sc.matrix_t, K);
+        gemm(rows, K, V, d_o, V, 1, sc.matrix_t, K, sc.z, K, false);  // z = dO M^T
+        const double g_ref = d.G(entry.reference);
+        for (int i = 0; i < rows; ++i) {
+            const int level = read_level(entry.level, a, i);
+            const R base = scale * decay<R>(d.G(a + i), g_ref);
+            const R* z = sc.z + static_cast<size_t>(i) * K;
+            axpy(K, base * lw[static_cast<size_t>(i) * nl + level], z, dq + static_cast<size_t>(i) * K);
+            dl[static_cast<size_t>(i) * nl + level] += base * dot(K, q + static_cast<size_t>(i) * K, z);
+        }
+    }
+
+    // Sources of the merged state formed where this segment ends.
+    if (s < d.num_boundaries) {
+        const int64_t b = d.boundary(s);
+        const R* grad = d.merged_grad + static_cast<size_t>(s) * d.matrix_size();
+        transpose(K, V, grad, V, sc.matrix_t, K);
+        scale_rows_to(d, a, rows, b - 1, v, V, sc.rows);
+        gemm(rows, K, V, sc.rows, V, 1, sc.matrix_t, K, dk, K, true);  // dk += w v grad^T
+        scale_rows_to(d, a, rows, b - 1, k, K, sc.rows);
+        gemm(rows, V, K, sc.rows, K, 1, grad, V, dv, V, true);  // dv += w k grad
+    }
+}
+
+}  // namespace
+
+// Multiversioned entry points: each is compiled for the baseline and for
+// x86-64-v3, and inlines the implementation above into both.
+LLA_MULTIVERSION void merge_segment(const PairData<float>& d, int64_t j, Scratch<float>& s) { merge_segment_impl(d, j, s); }
+LLA_MULTIVERSION void merge_segment(const PairData<double>& d, int64_t j, Scratch<double>& s) { merge_segment_impl(d, j, s); }
+LLA_MULTIVERSION void fold_merged_states(const PairData<float>& d) { fold_merged_states_impl(d); }
+LLA_MULTIVERSION void fold_merged_states(const PairData<double>& d) { fold_merged_states_impl(d); }
+LLA_MULTIVERSION void forward_segment(const PairData<float>& d, int64_t s, Scratch<float>& sc) { forward_segment_impl(d, s, sc); }
+LLA_MULTIVERSION void forward_segment(const PairData<double>& d, int64_t s, Scratch<double>& sc) { forward_segment_impl(d, s, sc); }
+LLA_MULTIVERSION void final_state_level(const PairData<float>& d, int l, Scratch<float>& sc) { final_state_level_impl(d, l, sc); }
+LLA_MULTIVERSION void final_state_level(const PairData<double>& d, int l, Scratch<double>& sc) { final_state_level_impl(d, l, sc); }
+LLA_MULTIVERSION void merged_gradient_from_readers(const PairData<float>& d, int64_t j, Scratch<float>& sc) {
+    merged_gradient_from_readers_impl(d, j, sc);
+}
+LLA_MULTIVERSION void merged_gradient_from_readers(const PairData<double>& d, int64_t j, Scratch<double>& sc) {
+    merged_gradient_from_readers_impl(d, j, sc);
+}
+LLA_MULTIVERSION void unfold_merged_gradients(const PairData<float>& d) { unfold_merged_gradients_impl(d); }
+LLA_MULTIVERSION void unfold_merged_gradients(const PairData<double>& d) { unfold_merged_gradients_impl(d); }
+LLA_MULTIVERSION void backward_segment(const PairData<float>& d, int64_t s, Scratch<float>& sc) { backward_segment_impl(d, s, sc); }
+LLA_MULTIVERSION void backward_segment(const PairData<double>& d, int64_t s, Scratch<double>& sc) { backward_segment_impl(d, s, sc); }
+
+}  // namespace lla::cpu
