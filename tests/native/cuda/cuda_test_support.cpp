@@ -1,0 +1,522 @@
+#include "cuda_test_support.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime_api.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+namespace lla::cudatest {
+
+const Mode kF32Exact{"f32-exact", LLA_DTYPE_FLOAT32, LLA_MATH_EXACT_FP32, 1e-5};
+const Mode kF32Tf32{"f32-tf32", LLA_DTYPE_FLOAT32, LLA_MATH_ALLOW_TF32, 3e-3};
+const Mode kBf16{"bf16", LLA_DTYPE_BFLOAT16, LLA_MATH_DEFAULT, 1e-2};
+const Mode kF16{"f16", LLA_DTYPE_FLOAT16, LLA_MATH_DEFAULT, 1e-2};
+const Mode kF64{"f64", LLA_DTYPE_FLOAT64, LLA_MATH_DEFAULT, 1e-10};
+
+std::vector<Mode> forward_modes() { return {kF32Exact, kF32Tf32, kBf16, kF16}; }
+
+namespace {
+
+void cuda_check(cudaError_t err, const char* what) {
+    if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
+}
+
+size_t element_size(int32_t dtype) {
+    switch (dtype) {
+        case LLA_DTYPE_FLOAT64:
+        case LLA_DTYPE_INT64: return 8;
+        case LLA_DTYPE_FLOAT32: return 4;
+        default: return 2;
+    }
+}
+
+int bit_length(uint64_t x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
+
+int64_t count_of(const std::vector<int64_t>& shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+void encode(int32_t dtype, double x, unsigned char* out) {
+    switch (dtype) {
+        case LLA_DTYPE_FLOAT64: std::memcpy(out, &x, 8); break;
+        case LLA_DTYPE_FLOAT32: {
+            const float f = static_cast<float>(x);
+            std::memcpy(out, &f, 4);
+            break;
+        }
+        case LLA_DTYPE_BFLOAT16: {
+            const __nv_bfloat16 h = __float2bfloat16(static_cast<float>(x));
+            std::memcpy(out, &h, 2);
+            break;
+        }
+        case LLA_DTYPE_FLOAT16: {
+            const __half h = __float2half(static_cast<float>(x));
+            std::memcpy(out, &h, 2);
+            break;
+        }
+        case LLA_DTYPE_INT64: {
+            const int64_t i = static_cast<int64_t>(x);
+            std::memcpy(out, &i, 8);
+            break;
+        }
+    }
+}
+
+double decode(int32_t dtype, const unsigned char* in) {
+    switch (dtype) {
+        case LLA_DTYPE_FLOAT64: {
+            double d;
+            std::memcpy(&d, in, 8);
+            return d;
+        }
+        case LLA_DTYPE_FLOAT32: {
+            float f;
+            std::memcpy(&f, in, 4);
+            return f;
+        }
+        case LLA_DTYPE_BFLOAT16: {
+            __nv_bfloat16 h;
+            std::memcpy(&h, in, 2);
+            return __bfloat162float(h);
+        }
+        case LLA_DTYPE_FLOAT16: {
+            __half h;
+            std::memcpy(&h, in, 2);
+            return __half2float(h);
+        }
+        case LLA_DTYPE_INT64: {
+            int64_t i;
+            std::memcpy(&i, in, 8);
+            return static_cast<double>(i);
+        }
+    }
+    return NAN;
+}
+
+// The storage dtype of l and o: the inputs' dtype.
+std::vector<double> uniform(std::mt19937_64& rng, size_t n, double lo, double hi) {
+    std::uniform_real_distribution<double> d(lo, hi);
+    std::vector<double> x(n);
+    for (double& v : x) v = d(rng);
+    return x;
+}
+
+}  // namespace
+
+bool gpu_available() { return lla_backend_available(LLA_BACKEND_CUDA) != 0; }
+
+void expect_ok(lla_status st, const std::string& call) {
+    if (st != LLA_OK) throw std::runtime_error(call + " failed: " + lla_status_name(st) + ": " + lla_last_error());
+}
+
+double round_to(int32_t dtype, double x) {
+    unsigned char buf[8];
+    encode(dtype, x, buf);
+    return decode(dtype, buf);
+}
+
+std::vector<double> round_all(int32_t dtype, std::vector<double> x) {
+    for (double& v : x) v = round_to(dtype, v);
+    return x;
+}
+
+// ---------------------------------------------------------------------------
+DeviceArray::DeviceArray(int32_t dtype, std::vector<int64_t> shape, std::vector<int64_t> strides)
+    : dtype_(dtype), shape_(std::move(shape)), strides_(std::move(strides)) {
+    const int nd = static_cast<int>(shape_.size());
+    if (strides_.empty()) {
+        strides_.assign(nd, 1);
+        for (int i = nd - 2; i >= 0; --i) strides_[i] = strides_[i + 1] * shape_[i + 1];
+    }
+    int64_t span = 1;
+    for (int i = 0; i < nd; ++i) span += (shape_[i] - 1) * strides_[i];
+    bytes_ = static_cast<size_t>(span) * element_size(dtype_);
+    cuda_check(cudaMalloc(&data_, bytes_), "cudaMalloc");
+    poison();
+    tensor_.data = data_;
+    tensor_.dtype = dtype_;
+    tensor_.device_type = LLA_DEVICE_CUDA;
+    tensor_.device_index = 0;
+    tensor_.ndim = nd;
+    for (int i = 0; i < nd; ++i) {
+        tensor_.shape[i] = shape_[i];
+        tensor_.strides[i] = strides_[i];
+    }
+}
+
+DeviceArray::~DeviceArray() { cudaFree(data_); }
+
+void DeviceArray::poison() {
+    cuda_check(cudaMemset(data_, 0xff, bytes_), "cudaMemset (poison)");
+}
+
+void DeviceArray::upload(const std::vector<double>& values) {
+    const int64_t n = count_of(shape_);
+    if (static_cast<int64_t>(values.size()) != n) throw std::runtime_error("DeviceArray::upload: wrong size");
+    std::vector<unsigned char> host(bytes_, 0xff);
+    const size_t es = element_size(dtype_);
+    const int nd = static_cast<int>(shape_.size());
+    std::vector<int64_t> idx(nd, 0);
+    for (int64_t i = 0; i < n; ++i) {
+        int64_t off = 0;
+        for (int d = 0; d < nd; ++d) off += idx[d] * strides_[d];
+        encode(dtype_, values[i], host.data() + off * es);
+        for (int d = nd - 1; d >= 0 && ++idx[d] == shape_[d]; --d) idx[d] = 0;
+    }
+    cuda_check(cudaMemcpy(data_, host.data(), bytes_, cudaMemcpyHostToDevice), "cudaMemcpy (upload)");
+}
+
+std::vector<double> DeviceArray::download() const {
+    std::vector<unsigned char> host(bytes_);
+    cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize (before download)");
+    cuda_check(cudaMemcpy(host.data(), data_, bytes_, cudaMemcpyDeviceToHost), "cudaMemcpy (download)");
+    const int64_t n = count_of(shape_);
+    const size_t es = element_size(dtype_);
+    const int nd = static_cast<int>(shape_.size());
+    std::vector<double> out(n);
+    std::vector<int64_t> idx(nd, 0);
+    for (int64_t i = 0; i < n; ++i) {
+        int64_t off = 0;
+        for (int d = 0; d < nd; ++d) off += idx[d] * strides_[d];
+        out[i] = decode(dtype_, host.data() + off * es);
+        for (int d = nd - 1; d >= 0 && ++idx[d] == shape_[d]; --d) idx[d] = 0;
+    }
+    return out;
+}
+
+lla_tensor host_tensor(void* data, int32_t dtype, const std::vector<int64_t>& shape) {
+    lla_tensor t;
+    expect_ok(lla_tensor_make_contiguous(&t, data, dtype, LLA_DEVICE_CPU, 0, static_cast<int32_t>(shape.size()),
+                                         shape.data()),
+              "lla_tensor_make_contiguous");
+    return t;
+}
+
+// ---------------------------------------------------------------------------
+M2Problem M2Problem::rounded(int32_t dtype) const {
+    M2Problem r = *this;
+    r.q = round_all(dtype, q);
+    r.k = round_all(dtype, k);
+    r.v = round_all(dtype, v);
+    r.l = round_all(dtype, l);
+    r.g = round_all(dtype == LLA_DTYPE_FLOAT64 ? LLA_DTYPE_FLOAT64 : LLA_DTYPE_FLOAT32, g);
+    return r;
+}
+
+M2Problem M2Problem::tokens(int64_t begin, int64_t count) const {
+    M2Problem r = *this;
+    r.T = count;
+    r.cu_seqlens.clear();
+    auto cut = [&](const std::vector<double>& x, int64_t per_token) {
+        std::vector<double> out;
+        out.reserve(B * count * per_token);
+        for (int64_t b = 0; b < B; ++b)
+            out.insert(out.end(), x.begin() + (b * T + begin) * per_token,
+                       x.begin() + (b * T + begin + count) * per_token);
+        return out;
+    };
+    r.q = cut(q, G * K);
+    r.k = cut(k, G * K);
+    r.v = cut(v, H * V);
+    r.g = cut(g, H);
+    r.l = cut(l, H * L);
+    return r;
+}
+
+M2Problem random_problem(int64_t B, int64_t T, int64_t H, int64_t G, int64_t K, int64_t V, uint64_t seed,
+                         int64_t extra_levels) {
+    std::mt19937_64 rng(seed);
+    M2Problem p;
+    p.B = B;
+    p.T = T;
+    p.H = H;
+    p.G = G;
+    p.K = K;
+    p.V = V;
+    p.L = bit_length(static_cast<uint64_t>(T - 1)) + 1 + extra_levels;
+    p.scale = 1.0 / std::sqrt(double(K));
+    p.q = uniform(rng, B * T * G * K, -1, 1);
+    p.k = uniform(rng, B * T * G * K, -1, 1);
+    p.v = uniform(rng, B * T * H * V, -1, 1);
+    p.g = uniform(rng, B * T * H, -0.3, 0);
+    p.l = uniform(rng, B * T * H * p.L, -0.5, 1.5);
+    return p;
+}
+
+// ---------------------------------------------------------------------------
+HostState HostState::zeros(int64_t N, int64_t H, int64_t Ls, int64_t K, int64_t V, bool decode_form) {
+    HostState s;
+    s.N = N;
+    s.H = H;
+    s.Ls = Ls;
+    s.K = K;
+    s.V = V;
+    s.levels.assign(N * H * Ls * K * V, 0.0);
+    if (decode_form) s.log_decay.assign(N * H * Ls, 0.0);
+    s.position.assign(N, 0);
+    return s;
+}
+
+HostState HostState::canonical() const {
+    HostState c = *this;
+    c.log_decay.clear();
+    const int64_t kv = K * V;
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t l = 0; l < Ls; ++l) {
+                const bool nonempty = l >= 1 && ((static_cast<uint64_t>(position[n]) >> (l - 1)) & 1u);
+                const double f = !nonempty ? 0.0 : decode_form() ? std::exp(log_decay[(n * H + h) * Ls + l]) : 1.0;
+                double* lv = c.levels.data() + ((n * H + h) * Ls + l) * kv;
+                for (int64_t i = 0; i < kv; ++i) lv[i] = nonempty ? lv[i] * f : 0.0;
+            }
+    return c;
+}
+
+DeviceState::DeviceState(const HostState& s, bool f64)
+    : N_(s.N), H_(s.H), Ls_(s.Ls), K_(s.K), V_(s.V), decode_form_(s.decode_form()) {
+    const int32_t dt = f64 ? LLA_DTYPE_FLOAT64 : LLA_DTYPE_FLOAT32;
+    levels_ = std::make_unique<DeviceArray>(dt, std::vector<int64_t>{N_, H_, Ls_, K_, V_});
+    levels_->upload(s.levels);
+    if (decode_form_) {
+        log_decay_ = std::make_unique<DeviceArray>(dt, std::vector<int64_t>{N_, H_, Ls_});
+        log_decay_->upload(s.log_decay);
+    }
+    position_ = std::make_unique<DeviceArray>(LLA_DTYPE_INT64, std::vector<int64_t>{N_});
+    position_->upload(std::vector<double>(s.position.begin(), s.position.end()));
+}
+
+void DeviceState::poison() {
+    levels_->poison();
+    if (log_decay_) log_decay_->poison();
+    position_->poison();
+}
+
+lla_state DeviceState::state() const {
+    lla_state st{};
+    st.levels = levels_->tensor();
+    if (decode_form_) st.log_decay = log_decay_->tensor();
+    st.position = position_->tensor();
+    return st;
+}
+
+HostState DeviceState::download() const {
+    HostState s;
+    s.N = N_;
+    s.H = H_;
+    s.Ls = Ls_;
+    s.K = K_;
+    s.V = V_;
+    s.levels = levels_->download();
+    if (decode_form_) s.log_decay = log_decay_->download();
+    for (double p : position_->download()) s.position.push_back(static_cast<int64_t>(p));
+    return s;
+}
+
+// ---------------------------------------------------------------------------
+ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState* initial, int64_t final_levels,
+                           bool final_decode_form) {
+    const int32_t dt = mode.dtype;
+    const int32_t gdt = dt == LLA_DTYPE_FLOAT64 ? LLA_DTYPE_FLOAT64 : LLA_DTYPE_FLOAT32;
+    DeviceArray q(dt, {p.B, p.T, p.G, p.K}), k(dt, {p.B, p.T, p.G, p.K}), v(dt, {p.B, p.T, p.H, p.V}),
+        g(gdt, {p.B, p.T, p.H}), l(dt, {p.B, p.T, p.H, p.L}), o(dt, {p.B, p.T, p.H, p.V});
+    q.upload(p.q);
+    k.upload(p.k);
+    v.upload(p.v);
+    g.upload(p.g);
+    l.upload(p.l);
+    std::unique_ptr<DeviceArray> cu;
+    lla_inputs in{};
+    in.q = q.tensor();
+    in.k = k.tensor();
+    in.v = v.tensor();
+    in.g = g.tensor();
+    in.l = l.tensor();
+    if (!p.cu_seqlens.empty()) {
+        cu = std::make_unique<DeviceArray>(LLA_DTYPE_INT64, std::vector<int64_t>{int64_t(p.cu_seqlens.size())});
+        cu->upload(std::vector<double>(p.cu_seqlens.begin(), p.cu_seqlens.end()));
+        in.cu_seqlens = cu->tensor();
+    }
+    std::unique_ptr<DeviceState> init, fin;
+    lla_state init_state{}, fin_state{};
+    if (initial) {
+        init = std::make_unique<DeviceState>(*initial, dt == LLA_DTYPE_FLOAT64);
+        init_state = init->state();
+    }
+    if (final_levels > 0) {
+        HostState poisoned = HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, final_decode_form);
+        fin = std::make_unique<DeviceState>(poisoned, dt == LLA_DTYPE_FLOAT64);
+        fin_state = fin->state();
+        fin->poison();
+    }
+    lla_config cfg = lla_config_default();
+    cfg.backend = LLA_BACKEND_CUDA;
+    cfg.math_mode = mode.math_mode;
+    cfg.scale = p.scale;
+    const lla_tensor out = o.tensor();
+    expect_ok(lla_forward(&cfg, &in, initial ? &init_state : nullptr, &out, final_levels > 0 ? &fin_state : nullptr,
+                          nullptr, 0, nullptr),
+              std::string("lla_forward (CUDA, ") + mode.name + ")");
+    expect_ok(lla_synchronize(LLA_BACKEND_CUDA, nullptr), "lla_synchronize");
+    ForwardResult r;
+    r.o = o.download();
+    if (fin) r.final_state = fin->download();
+    return r;
+}
+
+ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t final_levels,
+                          bool final_decode_form) {
+    const int32_t f64 = LLA_DTYPE_FLOAT64;
+    M2Problem c = p;
+    ForwardResult r;
+    r.o.assign(p.B * p.T * p.H * p.V, NAN);
+    lla_inputs in{};
+    in.q = host_tensor(c.q.data(), f64, {p.B, p.T, p.G, p.K});
+    in.k = host_tensor(c.k.data(), f64, {p.B, p.T, p.G, p.K});
+    in.v = host_tensor(c.v.data(), f64, {p.B, p.T, p.H, p.V});
+    in.g = host_tensor(c.g.data(), f64, {p.B, p.T, p.H});
+    in.l = host_tensor(c.l.data(), f64, {p.B, p.T, p.H, p.L});
+    std::vector<int64_t> cu = p.cu_seqlens;
+    if (!cu.empty()) in.cu_seqlens = host_tensor(cu.data(), LLA_DTYPE_INT64, {int64_t(cu.size())});
+    HostState init_copy;
+    lla_state init_state{};
+    if (initial) {
+        init_copy = *initial;
+        init_state.levels = host_tensor(init_copy.levels.data(), f64,
+                                        {init_copy.N, init_copy.H, init_copy.Ls, init_copy.K, init_copy.V});
+        if (init_copy.decode_form())
+            init_state.log_decay = host_tensor(init_copy.log_decay.data(), f64, {init_copy.N, init_copy.H, init_copy.Ls});
+        init_state.position = host_tensor(init_copy.position.data(), LLA_DTYPE_INT64, {init_copy.N});
+    }
+    lla_state fin_state{};
+    if (final_levels > 0) {
+        r.final_state = HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, final_decode_form);
+        HostState& f = r.final_state;
+        fin_state.levels = host_tensor(f.levels.data(), f64, {f.N, f.H, f.Ls, f.K, f.V});
+        if (final_decode_form) fin_state.log_decay = host_tensor(f.log_decay.data(), f64, {f.N, f.H, f.Ls});
+        fin_state.position = host_tensor(f.position.data(), LLA_DTYPE_INT64, {f.N});
+    }
+    lla_config cfg = lla_config_default();
+    cfg.backend = LLA_BACKEND_CPU;
+    cfg.scale = p.scale;
+    const lla_tensor out = host_tensor(r.o.data(), f64, {p.B, p.T, p.H, p.V});
+    expect_ok(lla_forward(&cfg, &in, initial ? &init_state : nullptr, &out, final_levels > 0 ? &fin_state : nullptr,
+                          nullptr, 0, nullptr),
+              "lla_forward (CPU, f64)");
+    return r;
+}
+
+// ---------------------------------------------------------------------------
+DecodeTokens random_tokens(int64_t N, int64_t H, int64_t G, int64_t K, int64_t V, int64_t L, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    DecodeTokens t;
+    t.N = N;
+    t.H = H;
+    t.G = G;
+    t.K = K;
+    t.V = V;
+    t.L = L;
+    t.scale = 1.0 / std::sqrt(double(K));
+    t.q = uniform(rng, N * G * K, -1, 1);
+    t.k = uniform(rng, N * G * K, -1, 1);
+    t.v = uniform(rng, N * H * V, -1, 1);
+    t.g = uniform(rng, N * H, -0.3, 0);
+    t.l = uniform(rng, N * H * L, -0.5, 1.5);
+    return t;
+}
+
+DecodeTokens token_of(const M2Problem& p, int64_t t) {
+    const M2Problem one = p.tokens(t, 1);
+    DecodeTokens d;
+    d.N = p.B;
+    d.H = p.H;
+    d.G = p.G;
+    d.K = p.K;
+    d.V = p.V;
+    d.L = p.L;
+    d.scale = p.scale;
+    d.q = one.q;
+    d.k = one.k;
+    d.v = one.v;
+    d.g = one.g;
+    d.l = one.l;
+    return d;
+}
+
+std::vector<double> cuda_decode_step(const DecodeTokens& t, const Mode& mode, HostState* state) {
+    const int32_t dt = mode.dtype;
+    const bool f64 = dt == LLA_DTYPE_FLOAT64;
+    const int32_t gdt = f64 ? LLA_DTYPE_FLOAT64 : LLA_DTYPE_FLOAT32;
+    DeviceArray q(dt, {t.N, t.G, t.K}), k(dt, {t.N, t.G, t.K}), v(dt, {t.N, t.H, t.V}), g(gdt, {t.N, t.H}),
+        l(dt, {t.N, t.H, t.L}), o(dt, {t.N, t.H, t.V});
+    q.upload(t.q);
+    k.upload(t.k);
+    v.upload(t.v);
+    g.upload(t.g);
+    l.upload(t.l);
+    DeviceState st(*state, f64);
+    lla_inputs in{};
+    in.q = q.tensor();
+    in.k = k.tensor();
+    in.v = v.tensor();
+    in.g = g.tensor();
+    in.l = l.tensor();
+    lla_config cfg = lla_config_default();
+    cfg.backend = LLA_BACKEND_CUDA;
+    cfg.math_mode = mode.math_mode;
+    cfg.scale = t.scale;
+    const lla_state s = st.state();
+    const lla_tensor out = o.tensor();
+    expect_ok(lla_decode_step(&cfg, &in, &s, &out, nullptr), std::string("lla_decode_step (CUDA, ") + mode.name + ")");
+    expect_ok(lla_synchronize(LLA_BACKEND_CUDA, nullptr), "lla_synchronize");
+    *state = st.download();
+    return o.download();
+}
+
+std::vector<double> cpu_decode_step(const DecodeTokens& t, HostState* state) {
+    const int32_t f64 = LLA_DTYPE_FLOAT64;
+    DecodeTokens c = t;
+    std::vector<double> o(t.N * t.H * t.V, NAN);
+    lla_inputs in{};
+    in.q = host_tensor(c.q.data(), f64, {t.N, t.G, t.K});
+    in.k = host_tensor(c.k.data(), f64, {t.N, t.G, t.K});
+    in.v = host_tensor(c.v.data(), f64, {t.N, t.H, t.V});
+    in.g = host_tensor(c.g.data(), f64, {t.N, t.H});
+    in.l = host_tensor(c.l.data(), f64, {t.N, t.H, t.L});
+    HostState& s = *state;
+    lla_state st{};
+    st.levels = host_tensor(s.levels.data(), f64, {s.N, s.H, s.Ls, s.K, s.V});
+    if (s.decode_form()) st.log_decay = host_tensor(s.log_decay.data(), f64, {s.N, s.H, s.Ls});
+    st.position = host_tensor(s.position.data(), LLA_DTYPE_INT64, {s.N});
+    lla_config cfg = lla_config_default();
+    cfg.backend = LLA_BACKEND_CPU;
+    cfg.scale = t.scale;
+    const lla_tensor out = host_tensor(o.data(), f64, {t.N, t.H, t.V});
+    expect_ok(lla_decode_step(&cfg, &in, &st, &out, nullptr), "lla_decode_step (CPU, f64)");
+    return o;
+}
+
+// ---------------------------------------------------------------------------
+double relative_error(const std::vector<double>& got, const std::vector<double>& ref) {
+    if (got.size() != ref.size()) return INFINITY;
+    double num = 0, den = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+        if (!std::isfinite(got[i])) return INFINITY;
+        num += (got[i] - ref[i]) * (got[i] - ref[i]);
+        den += ref[i] * ref[i];
+    }
+    return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+bool all_finite(const std::vector<double>& x) {
+    for (double v : x)
+        if (!std::isfinite(v)) return false;
+    return true;
+}
+
+}  // namespace lla::cudatest
