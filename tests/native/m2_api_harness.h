@@ -111,6 +111,15 @@ public:
         poison();
     }
 
+    // Copies own their storage: the descriptor points into the copy's bytes.
+    HostTensor(const HostTensor& other) : t_(other.t_), bytes_(other.bytes_) { t_.data = storage(); }
+    HostTensor& operator=(const HostTensor& other) {
+        t_ = other.t_;
+        bytes_ = other.bytes_;
+        t_.data = storage();
+        return *this;
+    }
+
     const lla_tensor& tensor() const { return t_; }
     int64_t count() const {
         int64_t n = 1;
@@ -138,6 +147,7 @@ public:
     }
 
 private:
+    void* storage() { return bytes_.empty() ? nullptr : bytes_.data(); }
     int64_t offset(int64_t flat) const {
         int64_t off = 0;
         for (int i = t_.ndim - 1; i >= 0; --i) {
@@ -339,6 +349,41 @@ inline M2Gradients api_backward(const M2Problem& p, const ApiInputs& in, const s
     lla_state init = initial ? initial->view() : lla_state{};
     LLA_EXPECT_OK(lla_backward(&config, &inputs, initial ? &init : nullptr, &dot.tensor(), &grads, nullptr, 0, nullptr));
     return M2Gradients{dq.values(), dk.values(), dv.values(), dg.values(), dl.values()};
+}
+
+// One decode step for N sequences; token n is row rows[n] of p's [B * T]
+// token grid. Returns o [N, H, V]; the state advances in place.
+inline std::vector<double> api_decode_step(const M2Problem& p, const std::vector<int64_t>& rows, int32_t dtype,
+                                           const ApiState& state, int threads) {
+    const int64_t N = static_cast<int64_t>(rows.size());
+    auto pick = [&](const std::vector<double>& x, int64_t width) {
+        std::vector<double> out;
+        for (int64_t r : rows) out.insert(out.end(), x.begin() + r * width, x.begin() + (r + 1) * width);
+        return out;
+    };
+    HostTensor q = make_tensor(pick(p.q, p.G * p.K), {N, p.G, p.K}, dtype, Layout::Strided);
+    HostTensor k = make_tensor(pick(p.k, p.G * p.K), {N, p.G, p.K}, dtype, Layout::Contiguous);
+    HostTensor v = make_tensor(pick(p.v, p.H * p.V), {N, p.H, p.V}, dtype, Layout::Contiguous);
+    HostTensor g = make_tensor(pick(p.g, p.H), {N, p.H}, decay_dtype(dtype), Layout::Contiguous);
+    HostTensor l = make_tensor(pick(p.l, p.H * p.L), {N, p.H, p.L}, dtype, Layout::Strided);
+    HostTensor o({N, p.H, p.V}, dtype, Layout::Contiguous);
+    lla_inputs token;
+    std::memset(&token, 0, sizeof token);
+    token.q = q.tensor();
+    token.k = k.tensor();
+    token.v = v.tensor();
+    token.g = g.tensor();
+    token.l = l.tensor();
+    lla_config config = make_config(p.scale, threads);
+    lla_state s = state.view();
+    LLA_EXPECT_OK(lla_decode_step(&config, &token, &s, &o.tensor(), nullptr));
+    return o.values();
+}
+
+inline void api_convert(const ApiState& src, const ApiState& dst) {
+    lla_config config = make_config(1.0, 1);
+    lla_state a = src.view(), b = dst.view();
+    LLA_EXPECT_OK(lla_state_convert(&config, &a, &b, nullptr));
 }
 
 // ||x - ref|| / ||ref|| (infinity when x has a NaN or Inf or the sizes differ).

@@ -150,10 +150,17 @@ M2Gradients backward(const M2Problem& p, const std::vector<double>& d_o, int thr
 }
 
 std::vector<double> state(const M2Problem& p, int64_t prefix, int64_t Ls) {
+    return state(p, std::vector<int64_t>(static_cast<size_t>(sequence_count(p)), prefix), Ls);
+}
+
+std::vector<double> state(const M2Problem& p, const std::vector<int64_t>& prefixes, int64_t Ls) {
     const std::vector<Span> seqs = spans(p);
     const int64_t N = static_cast<int64_t>(seqs.size());
+    if (static_cast<int64_t>(prefixes.size()) != N)
+        throw std::invalid_argument("lla_reference::state: one prefix per sequence expected");
     std::vector<double> out(static_cast<size_t>(N * p.H * Ls * p.K * p.V), 0.0);
     for (int64_t n = 0; n < N; ++n) {
+        const int64_t prefix = prefixes[static_cast<size_t>(n)];
         if (seqs[static_cast<size_t>(n)].length < prefix)
             throw std::invalid_argument("lla_reference::state: a sequence is shorter than the prefix");
         for (int64_t h = 0; h < p.H; ++h) {

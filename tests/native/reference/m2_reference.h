@@ -36,8 +36,10 @@ std::vector<double> forward(const M2Problem& p, int threads = 1);
 // Gradients of sum(d_o * o) (d_o of o's shape); dq, dk summed over the heads of a group.
 M2Gradients backward(const M2Problem& p, const std::vector<double>& d_o, int threads = 1);
 
-// Canonical state [N, H, Ls, K, V] ready for target position `prefix` of every
-// sequence, from its first `prefix` tokens (each sequence must have that many).
+// Canonical state [N, H, Ls, K, V] ready for target position prefixes[n] of
+// sequence n, from its first prefixes[n] tokens.
+std::vector<double> state(const M2Problem& p, const std::vector<int64_t>& prefixes, int64_t Ls);
+// The same with one prefix for every sequence.
 std::vector<double> state(const M2Problem& p, int64_t prefix, int64_t Ls);
 
 // lev(t, s) for s <= t, with integer operations.
