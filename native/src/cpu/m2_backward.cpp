@@ -25,8 +25,9 @@ M2Plan<R> backward_plan(const BackwardProblem& p) {
     PlanOptions options;
     options.backward = true;
     options.has_initial = p.initial_state != nullptr;
-    options.threads = resolve_thread_count(p.config.num_threads);
-    return make_plan<R>(p.dims, p.sequences, options, p.config.scale);
+    M2Plan<R> plan = make_plan<R>(p.dims, p.sequences, options, p.config.scale);
+    plan.options.threads = threads_for_work(plan, resolve_thread_count(p.config.num_threads));
+    return plan;
 }
 
 // dg of one pair: dG_t = q_t . dq_t - k_t . dk_t, then dg_r = sum_{t >= r} dG_t.

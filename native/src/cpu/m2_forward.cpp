@@ -18,8 +18,9 @@ template <class R>
 M2Plan<R> forward_plan(const ForwardProblem& p) {
     PlanOptions options;
     options.has_initial = p.initial_state != nullptr;
-    options.threads = resolve_thread_count(p.config.num_threads);
-    return make_plan<R>(p.dims, p.sequences, options, p.config.scale);
+    M2Plan<R> plan = make_plan<R>(p.dims, p.sequences, options, p.config.scale);
+    plan.options.threads = threads_for_work(plan, resolve_thread_count(p.config.num_threads));
+    return plan;
 }
 
 template <class R>

@@ -5,6 +5,7 @@
 // API reports is exactly what the call uses.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -92,6 +93,20 @@ M2Plan<R> make_plan(const Dims& dims, const std::vector<Sequence>& sequences, co
             plan.segments_before[index + 1] = plan.segments_before[index] + d.num_segments;
         }
     return plan;
+}
+
+// Threads worth waking for a call: about one per million multiply-adds of
+// chunk work, at most `requested`. Small calls run on the calling thread,
+// where waking helpers would cost more than the work.
+template <class R>
+int threads_for_work(const M2Plan<R>& plan, int requested) {
+    double work = 0;
+    for (const PairData<R>& d : plan.pairs) {
+        const double readouts = 2.0 + bit_length(static_cast<uint64_t>(d.len / kChunk + 1)) / 2.0;
+        work += static_cast<double>(d.len) * (kChunk * (d.K + d.V) + readouts * d.K * d.V);
+    }
+    const double useful = work / 1e6;
+    return useful >= requested ? requested : std::max(1, static_cast<int>(useful));
 }
 
 // Carves every buffer of the plan out of `base` (nullptr: only measures) and
