@@ -5,7 +5,6 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 
 import static dev.loglinear.presets.global.loglinear.lla_decode_step;
 import static dev.loglinear.presets.global.loglinear.lla_forward;
@@ -67,11 +66,6 @@ public final class DecodeState implements AutoCloseable {
         Pointer levelMemory = allocateZeroed(dtype, Tensor.product(levelShape));
         Pointer decayMemory = allocateZeroed(dtype, Tensor.product(decayShape));
         Pointer positionMemory = allocateZeroed(DType.INT64, numSequences);
-        // This memory lives until close(), not until the end of a PointerScope the caller may have open.
-        PointerScope scope = PointerScope.getInnerScope();
-        if (scope != null) {
-            scope.detach(levelMemory).detach(decayMemory).detach(positionMemory);
-        }
         return new DecodeState(lla,
                 Tensor.of(levelMemory, dtype, levelShape),
                 Tensor.of(decayMemory, dtype, decayShape),
@@ -102,10 +96,8 @@ public final class DecodeState implements AutoCloseable {
         DType dtype = levels.dtype();
         try (NativeCall call = new NativeCall()) {
             // forward exports the canonical form; convert it into this state's decode form.
-            Pointer canonicalMemory = allocateZeroed(dtype, levels.numel());
-            Pointer positionMemory = allocateZeroed(DType.INT64, positions.numel());
-            Tensor canonical = Tensor.of(canonicalMemory, dtype, levels.shape());
-            Tensor canonicalPositions = Tensor.of(positionMemory, DType.INT64, positions.shape());
+            Tensor canonical = call.temporary(dtype, levels.shape());
+            Tensor canonicalPositions = call.temporary(DType.INT64, positions.shape());
             var config = call.config(lla.config());
             var exported = call.state(canonical, null, canonicalPositions, true);
             call.check(lla_forward(config, call.inputs(prompt, false), call.state(levels, logDecay, positions, false),
@@ -247,17 +239,13 @@ public final class DecodeState implements AutoCloseable {
         }
     }
 
-    /** Zero-filled native memory of {@code count} elements. */
+    /** Zero-filled native memory of {@code count} elements, freed by {@link #close()}. */
     private static Pointer allocateZeroed(DType dtype, long count) {
-        Pointer p = switch (dtype) {
+        Pointer p = NativeFrame.unscoped(switch (dtype) {
             case FLOAT64 -> new DoublePointer(count);
             case INT64 -> new LongPointer(count);
             default -> new FloatPointer(count);
-        };
-        if (p.isNull()) {
-            throw new OutOfMemoryException("decode state: expected " + count * dtype.byteSize()
-                    + " bytes of host memory, allocation failed");
-        }
+        });
         Pointer.memset(p, 0, count * dtype.byteSize());
         return p;
     }

@@ -5,71 +5,109 @@ import dev.loglinear.presets.lla_gradients;
 import dev.loglinear.presets.lla_inputs;
 import dev.loglinear.presets.lla_state;
 import dev.loglinear.presets.lla_tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.ShortPointer;
 
 import static dev.loglinear.presets.global.loglinear.lla_last_error;
 
 /**
- * One call into the C API: builds its structs in native memory, copies Java arrays in (and,
- * after success, outputs back out), turns a failed status into an exception, and frees every
- * native allocation when closed. Confined to the calling thread.
+ * One call into the C API. Its structs are written straight into this thread's
+ * {@link NativeFrame} (no JNI call per field), Java arrays are copied into native scratch memory
+ * (and outputs copied back after success), a failed status becomes an exception carrying the
+ * library's message, and everything the call allocated is freed when it is closed. Confined to
+ * the calling thread.
  */
 final class NativeCall implements AutoCloseable {
-    private final PointerScope scope = new PointerScope();
-    private final List<Runnable> copyBacks = new ArrayList<>();
+    // Struct layouts as compiled into the JNI library (JavaCPP's offsetof/sizeof).
+    private static final int TENSOR = size(lla_tensor.class);
+    private static final int T_DATA = offset(lla_tensor.class, "data");
+    private static final int T_DTYPE = offset(lla_tensor.class, "dtype");
+    private static final int T_DEVICE_TYPE = offset(lla_tensor.class, "device_type");
+    private static final int T_DEVICE_INDEX = offset(lla_tensor.class, "device_index");
+    private static final int T_NDIM = offset(lla_tensor.class, "ndim");
+    private static final int T_SHAPE = offset(lla_tensor.class, "shape");
+    private static final int T_STRIDES = offset(lla_tensor.class, "strides");
+    private static final int CONFIG = size(lla_config.class);
+    private static final int C_VARIANT = offset(lla_config.class, "variant");
+    private static final int C_BACKEND = offset(lla_config.class, "backend");
+    private static final int C_MATH_MODE = offset(lla_config.class, "math_mode");
+    private static final int C_NUM_THREADS = offset(lla_config.class, "num_threads");
+    private static final int C_SCALE = offset(lla_config.class, "scale");
+    private static final int INPUTS = size(lla_inputs.class);
+    private static final int IN_Q = offset(lla_inputs.class, "q");
+    private static final int IN_K = offset(lla_inputs.class, "k");
+    private static final int IN_V = offset(lla_inputs.class, "v");
+    private static final int IN_G = offset(lla_inputs.class, "g");
+    private static final int IN_L = offset(lla_inputs.class, "l");
+    private static final int IN_BETA = offset(lla_inputs.class, "beta");
+    private static final int IN_CU_SEQLENS = offset(lla_inputs.class, "cu_seqlens");
+    private static final int STATE = size(lla_state.class);
+    private static final int ST_LEVELS = offset(lla_state.class, "levels");
+    private static final int ST_LOG_DECAY = offset(lla_state.class, "log_decay");
+    private static final int ST_POSITION = offset(lla_state.class, "position");
+    private static final int GRADIENTS = size(lla_gradients.class);
+    private static final int GR_DQ = offset(lla_gradients.class, "dq");
+    private static final int GR_DK = offset(lla_gradients.class, "dk");
+    private static final int GR_DV = offset(lla_gradients.class, "dv");
+    private static final int GR_DG = offset(lla_gradients.class, "dg");
+    private static final int GR_DL = offset(lla_gradients.class, "dl");
+    private static final int GR_DBETA = offset(lla_gradients.class, "dbeta");
+
+    private final NativeFrame frame = NativeFrame.acquire();
+    private final List<Runnable> copyBacks = new ArrayList<>(4);
+    private final List<Pointer> allocations = new ArrayList<>(0);
 
     /** The C configuration of {@code config}. */
     lla_config config(LogLinearConfig config) {
-        lla_config c = zeroed(new lla_config());
-        c.variant(config.variant().code())
-         .backend(config.backend().code())
-         .math_mode(config.mathMode().code())
-         .num_threads(config.threads())
-         .scale(config.scale());
-        return c;
+        int at = frame.struct(CONFIG);
+        frame.structBytes()
+             .putInt(at + C_VARIANT, config.variant().code())
+             .putInt(at + C_BACKEND, config.backend().code())
+             .putInt(at + C_MATH_MODE, config.mathMode().code())
+             .putInt(at + C_NUM_THREADS, config.threads())
+             .putDouble(at + C_SCALE, config.scale());
+        return new lla_config(pointer(at));
     }
 
     /** The C inputs; {@code dropTime} removes the {@code T} axis (of size 1) for a decode step. */
     lla_inputs inputs(AttentionInputs in, boolean dropTime) {
-        lla_inputs c = zeroed(new lla_inputs());
-        fill(c.q(), time(in.q(), dropTime), false);
-        fill(c.k(), time(in.k(), dropTime), false);
-        fill(c.v(), time(in.v(), dropTime), false);
-        fill(c.g(), time(in.g(), dropTime), false);
-        fill(c.l(), time(in.l(), dropTime), false);
+        int at = frame.struct(INPUTS);
+        fill(at + IN_Q, time(in.q(), dropTime), false);
+        fill(at + IN_K, time(in.k(), dropTime), false);
+        fill(at + IN_V, time(in.v(), dropTime), false);
+        fill(at + IN_G, time(in.g(), dropTime), false);
+        fill(at + IN_L, time(in.l(), dropTime), false);
         if (in.beta().isPresent()) {
-            fill(c.beta(), time(in.beta().get(), dropTime), false);
+            fill(at + IN_BETA, time(in.beta().get(), dropTime), false);
         }
         long[] cu = in.shape().cuSeqlens();
         if (cu != null) {
-            fill(c.cu_seqlens(), Tensor.of(cu, cu.length), false);
+            fill(at + IN_CU_SEQLENS, Tensor.of(cu, cu.length), false);
         }
-        return c;
+        return new lla_inputs(pointer(at));
     }
 
     /** A C tensor describing {@code t}; written by the call when {@code output}. */
     lla_tensor tensor(Tensor t, boolean output) {
-        lla_tensor c = zeroed(new lla_tensor());
-        fill(c, t, output);
-        return c;
+        int at = frame.struct(TENSOR);
+        fill(at, t, output);
+        return new lla_tensor(pointer(at));
     }
 
     /** A C state over {@code levels}, optional {@code logDecay} and {@code positions}. */
     lla_state state(Tensor levels, Tensor logDecay, Tensor positions, boolean output) {
-        lla_state c = zeroed(new lla_state());
-        fill(c.levels(), levels, output);
+        int at = frame.struct(STATE);
+        fill(at + ST_LEVELS, levels, output);
         if (logDecay != null) {
-            fill(c.log_decay(), logDecay, output);
+            fill(at + ST_LOG_DECAY, logDecay, output);
         }
-        fill(c._position(), positions, output);
-        return c;
+        fill(at + ST_POSITION, positions, output);
+        return new lla_state(pointer(at));
     }
 
     /** A C state for {@code state}, or null (no state) when it is null. */
@@ -79,16 +117,23 @@ final class NativeCall implements AutoCloseable {
 
     /** C gradient destinations. */
     lla_gradients gradients(Gradients g) {
-        lla_gradients c = zeroed(new lla_gradients());
-        fill(c.dq(), g.dq(), true);
-        fill(c.dk(), g.dk(), true);
-        fill(c.dv(), g.dv(), true);
-        fill(c.dg(), g.dg(), true);
-        fill(c.dl(), g.dl(), true);
+        int at = frame.struct(GRADIENTS);
+        fill(at + GR_DQ, g.dq(), true);
+        fill(at + GR_DK, g.dk(), true);
+        fill(at + GR_DV, g.dv(), true);
+        fill(at + GR_DG, g.dg(), true);
+        fill(at + GR_DL, g.dl(), true);
         if (g.dbeta().isPresent()) {
-            fill(c.dbeta(), g.dbeta().get(), true);
+            fill(at + GR_DBETA, g.dbeta().get(), true);
         }
-        return c;
+        return new lla_gradients(pointer(at));
+    }
+
+    /** Zero-filled host memory for the duration of this call, as a tensor. */
+    Tensor temporary(DType dtype, long[] shape) {
+        NativeFrame.Region region = memory(Tensor.product(shape) * dtype.byteSize());
+        Pointer.memset(new Storage.Address(region.address()), 0, region.bytes().capacity());
+        return Tensor.ofAddress(region.address(), dtype, Device.CPU, shape);
     }
 
     /** A CUDA stream argument: null for the default stream (0). */
@@ -110,28 +155,31 @@ final class NativeCall implements AutoCloseable {
 
     @Override
     public void close() {
-        scope.close();
+        for (Pointer p : allocations) {
+            p.close();
+        }
+        frame.release();
+    }
+
+    private Pointer pointer(int structOffset) {
+        return new Storage.Address(frame.structAddress(structOffset));
     }
 
     private static Tensor time(Tensor t, boolean dropTime) {
         return dropTime ? t.dropAxis(1) : t;
     }
 
-    private static <P extends Pointer> P zeroed(P p) {
-        Pointer.memset(p, 0, p.sizeof());
-        return p;
-    }
-
-    private void fill(lla_tensor c, Tensor t, boolean output) {
+    private void fill(int at, Tensor t, boolean output) {
         long[] shape = t.shape();
         long[] strides = t.strides();
-        c.data(new Storage.Address(address(t, output) + t.offset() * t.dtype().byteSize()))
-         .dtype(t.dtype().code())
-         .device_type(t.device().kind().code())
-         .device_index(t.device().index())
-         .ndim(shape.length);
+        ByteBuffer b = frame.structBytes();
+        b.putLong(at + T_DATA, address(t, output) + t.offset() * t.dtype().byteSize())
+         .putInt(at + T_DTYPE, t.dtype().code())
+         .putInt(at + T_DEVICE_TYPE, t.device().kind().code())
+         .putInt(at + T_DEVICE_INDEX, t.device().index())
+         .putInt(at + T_NDIM, shape.length);
         for (int d = 0; d < shape.length; d++) {
-            c.shape(d, shape[d]).strides(d, strides[d]);
+            b.putLong(at + T_SHAPE + 8 * d, shape[d]).putLong(at + T_STRIDES + 8 * d, strides[d]);
         }
     }
 
@@ -142,44 +190,61 @@ final class NativeCall implements AutoCloseable {
             return nat.address();
         }
         Object array = ((Storage.Heap) storage).array();
-        // An output that covers its whole array needs no copy in: the call writes every element.
         // Empty arrays still get one element, so that the library reports their shape, not a NULL.
+        NativeFrame.Region region = memory(Math.max(1, storage.capacity()) * t.dtype().byteSize());
+        ByteBuffer bytes = region.bytes();
+        // An output that covers its whole array needs no copy in: the call writes every element.
         boolean copyIn = !output || !t.isContiguous() || t.offset() != 0 || t.numel() != storage.capacity();
-        Pointer p;
         Runnable copyBack;
         if (array instanceof float[] a) {
-            FloatPointer fp = new FloatPointer(Math.max(1, a.length));
             if (copyIn) {
-                fp.put(a);
+                bytes.asFloatBuffer().put(a);
             }
-            p = fp;
-            copyBack = () -> fp.get(a);
+            copyBack = () -> bytes.asFloatBuffer().get(a);
         } else if (array instanceof double[] a) {
-            DoublePointer dp = new DoublePointer(Math.max(1, a.length));
             if (copyIn) {
-                dp.put(a);
+                bytes.asDoubleBuffer().put(a);
             }
-            p = dp;
-            copyBack = () -> dp.get(a);
+            copyBack = () -> bytes.asDoubleBuffer().get(a);
         } else if (array instanceof short[] a) {
-            ShortPointer sp = new ShortPointer(Math.max(1, a.length));
             if (copyIn) {
-                sp.put(a);
+                bytes.asShortBuffer().put(a);
             }
-            p = sp;
-            copyBack = () -> sp.get(a);
+            copyBack = () -> bytes.asShortBuffer().get(a);
         } else {
             long[] a = (long[]) array;
-            LongPointer lp = new LongPointer(Math.max(1, a.length));
             if (copyIn) {
-                lp.put(a);
+                bytes.asLongBuffer().put(a);
             }
-            p = lp;
-            copyBack = () -> lp.get(a);
+            copyBack = () -> bytes.asLongBuffer().get(a);
         }
         if (output) {
             copyBacks.add(copyBack);
         }
-        return p.address();
+        return region.address();
+    }
+
+    /** Host memory for this call: the frame's scratch when it has room, else an allocation of its own. */
+    private NativeFrame.Region memory(long bytes) {
+        NativeFrame.Region region = frame.scratch(bytes);
+        if (region != null) {
+            return region;
+        }
+        if (bytes > Integer.MAX_VALUE) {
+            throw new InvalidArgumentException("Java array copy: expected at most 2^31 - 1 bytes, got " + bytes);
+        }
+        BytePointer p = NativeFrame.unscoped(new BytePointer(bytes));
+        allocations.add(p);
+        return new NativeFrame.Region(p.address(), p.capacity(bytes).asByteBuffer().order(ByteOrder.nativeOrder()));
+    }
+
+    private static int size(Class<? extends Pointer> struct) {
+        Loader.load(dev.loglinear.presets.global.loglinear.class);
+        return Loader.sizeof(struct);
+    }
+
+    private static int offset(Class<? extends Pointer> struct, String member) {
+        Loader.load(dev.loglinear.presets.global.loglinear.class);
+        return Loader.offsetof(struct, member);
     }
 }

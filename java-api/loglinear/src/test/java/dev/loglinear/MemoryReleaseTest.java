@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * runs with a fixed, pre-touched heap (see the pom), so resident growth is native memory.
  */
 class MemoryReleaseTest {
-    /** Rounds of five calls: 10^5 calls in all, after a warm-up of a tenth of that. */
+    /** Rounds of five calls: 10^5 calls measured, after a warm-up of half as many. */
     static final int ROUNDS = 20_000;
     /** Allowed growth of VmRSS over the measured calls: a leak of 100 bytes a call would exceed it. */
     static final long BOUND_BYTES = 8L << 20;
@@ -41,7 +41,7 @@ class MemoryReleaseTest {
                 state.prefill(arrays);
             }
         };
-        for (int i = 0; i < ROUNDS / 10; i++) {               // warm up: JIT, allocator pools
+        for (int i = 0; i < ROUNDS / 2; i++) {                // warm up: JIT, metaspace, allocator pools
             oneRound.run();
         }
         long before = residentBytes();
