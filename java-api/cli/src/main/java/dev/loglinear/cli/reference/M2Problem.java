@@ -44,4 +44,22 @@ public record M2Problem(int batch, int length, int heads, int groups, int keyDim
     public long[] lShape() {
         return new long[] {batch, length, heads, levels};
     }
+
+    /** The first {@code n} tokens of every batch row, as a problem of its own (copied). */
+    public M2Problem firstTokens(int n) {
+        if (n < 1 || n > length) {
+            throw new IllegalArgumentException("firstTokens: expected 1 <= n <= " + length + ", got " + n);
+        }
+        return new M2Problem(batch, n, heads, groups, keyDim, valueDim, levels, scale,
+                prefix(q, groups * keyDim, n), prefix(k, groups * keyDim, n), prefix(v, heads * valueDim, n),
+                prefix(g, heads, n), prefix(l, heads * levels, n));
+    }
+
+    private double[] prefix(double[] a, int perToken, int n) {
+        double[] out = new double[batch * n * perToken];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(a, b * length * perToken, out, b * n * perToken, n * perToken);
+        }
+        return out;
+    }
 }

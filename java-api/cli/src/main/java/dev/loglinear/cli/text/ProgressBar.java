@@ -77,6 +77,20 @@ public final class ProgressBar implements AutoCloseable {
         drawn = true;
     }
 
+    /** Prints {@code text} (ending with a newline) above the bar, which redraws on its next tick. */
+    public synchronized void print(String text) {
+        clear();
+        out.print(text);
+        out.flush();
+    }
+
+    private void clear() {
+        if (drawn) {
+            out.print("\r" + " ".repeat(label.length() + WIDTH + 40) + "\r");
+            drawn = false;
+        }
+    }
+
     /** Seconds since the bar was created. */
     public double elapsedSeconds() {
         return (System.nanoTime() - start) / 1e9;
@@ -86,10 +100,8 @@ public final class ProgressBar implements AutoCloseable {
     public void close() {
         synchronized (this) {
             closed = true;
-            if (drawn) {
-                out.print("\r" + " ".repeat(label.length() + WIDTH + 40) + "\r");
-                out.flush();
-            }
+            clear();
+            out.flush();
         }
         ticker.interrupt();
     }

@@ -7,9 +7,19 @@ import java.util.List;
 public final class TextTable {
     private final List<String> header;
     private final List<List<String>> rows = new ArrayList<>();
+    private int minWidth;
 
     public TextTable(String... header) {
         this.header = List.of(header);
+    }
+
+    /**
+     * Makes every column at least {@code width} characters wide, so that rows printed one at a
+     * time as they are measured ({@link #renderLastRow}) stay aligned with the header.
+     */
+    public TextTable minWidth(int width) {
+        this.minWidth = width;
+        return this;
     }
 
     public TextTable row(Object... cells) {
@@ -32,7 +42,7 @@ public final class TextTable {
     public String render(String indent) {
         int[] width = new int[header.size()];
         for (int c = 0; c < width.length; c++) {
-            width[c] = header.get(c).length();
+            width[c] = Math.max(minWidth, header.get(c).length());
             for (List<String> r : rows) {
                 width[c] = Math.max(width[c], r.get(c).length());
             }

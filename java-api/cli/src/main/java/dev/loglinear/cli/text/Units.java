@@ -11,7 +11,7 @@ public final class Units {
     public static String bytes(double b) {
         String[] unit = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
         int i = 0;
-        while (b >= 1024 && i < unit.length - 1) {
+        while (b >= 1000 && i < unit.length - 1) {
             b /= 1024;
             i++;
         }

@@ -1,0 +1,184 @@
+package dev.loglinear.cli;
+
+import dev.loglinear.AttentionInputs;
+import dev.loglinear.AttentionShape;
+import dev.loglinear.DecodeState;
+import dev.loglinear.LogLinear;
+import dev.loglinear.Tensor;
+import dev.loglinear.Variant;
+import dev.loglinear.cli.bench.TimingChart;
+import dev.loglinear.cli.compute.ComputeDType;
+import dev.loglinear.cli.reference.M2Problem;
+import dev.loglinear.cli.reference.SyntheticInputs;
+import dev.loglinear.cli.text.TextTable;
+import dev.loglinear.cli.text.Units;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lla bench}: forward, backward and decode-step timings of the Mamba-2 variant for given
+ * shapes, as a table and optionally a chart. Inputs live in native memory (direct buffers), so
+ * the times are those of the library, not of copying Java arrays.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time forward, backward and a decode step (median of --repeats runs) for each length T, "
+                + "print a table, and with --plot draw time against T as a PNG chart.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = {"-B", "--batch"}, defaultValue = "1", description = "Batch size B (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = {"-T", "--lengths"}, split = ",", defaultValue = "1024,2048,4096,8192,16384", paramLabel = "T,...",
+            description = "Sequence lengths, comma-separated (default: ${DEFAULT-VALUE}).")
+    List<Integer> lengths;
+
+    @Option(names = {"-H", "--heads"}, defaultValue = "4", description = "Heads H (default: ${DEFAULT-VALUE}).")
+    int heads;
+
+    @Option(names = {"-G", "--groups"}, defaultValue = "1", description = "Query/key groups G (default: ${DEFAULT-VALUE}).")
+    int groups;
+
+    @Option(names = {"-K", "--key-dim"}, defaultValue = "64", description = "Key size K (default: ${DEFAULT-VALUE}).")
+    int keyDim;
+
+    @Option(names = {"-V", "--value-dim"}, defaultValue = "64", description = "Value size V (default: ${DEFAULT-VALUE}).")
+    int valueDim;
+
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f64|bf16",
+            description = "Input precision (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs per measurement; the median is "
+            + "reported (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed runs before timing (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--decode-steps", defaultValue = "64",
+            description = "Decode steps timed after a prefill of T tokens (default: ${DEFAULT-VALUE}).")
+    int decodeSteps;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw time against T into this PNG file.")
+    Path plot;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Random seed of the inputs (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Mixin
+    EngineOptions engine;
+
+    @Override
+    public Integer call() throws Exception {
+        if (repeats < 1 || warmup < 0 || decodeSteps < 1) {
+            throw new IllegalArgumentException("--repeats and --decode-steps must be >= 1 and --warmup >= 0, got "
+                    + repeats + ", " + decodeSteps + ", " + warmup);
+        }
+        if (lengths.stream().anyMatch(t -> t < 1)) {
+            throw new IllegalArgumentException("--lengths: expected values >= 1, got " + lengths);
+        }
+        ComputeDType precision = ComputeDType.parse(dtype);
+        LogLinear lla = engine.create(Variant.MAMBA2, 1.0 / Math.sqrt(keyDim));
+        String setup = String.format(Locale.ROOT, "B=%d H=%d G=%d K=%d V=%d %s, %s, median of %d", batch, heads, groups,
+                keyDim, valueDim, precision.label(), engine.describe(), repeats);
+        System.out.printf("lla bench: log-linear Mamba-2, libloglinear %s%n   %s%n", LogLinear.version(), setup);
+
+        TextTable table = new TextTable("T", "forward", "backward", "fwd+bwd", "decode step", "forward tokens/s")
+                .minWidth(9);
+        TimingChart chart = new TimingChart("loglinear: log-linear Mamba-2 on " + engine.backend(), setup);
+        for (int t : lengths) {
+            Measured m = measure(lla, precision, t);
+            double forwardSeconds = m.forwardNanos / 1e9;
+            table.row(String.format(Locale.ROOT, "%,d", t), Units.nanos(m.forwardNanos), Units.nanos(m.backwardNanos),
+                    Units.nanos(m.forwardNanos + m.backwardNanos), Units.nanos(m.decodeStepNanos),
+                    String.format(Locale.ROOT, "%,.0f", batch * t / forwardSeconds));
+            System.out.print(table.rowCount() == 1 ? table.render("   ") : table.renderLastRow("   "));
+            chart.add("forward", t, m.forwardNanos / 1e6);
+            chart.add("backward", t, m.backwardNanos / 1e6);
+            chart.add("forward + backward", t, (m.forwardNanos + m.backwardNanos) / 1e6);
+            chart.add("decode step (at position T)", t, m.decodeStepNanos / 1e6);
+        }
+        if (plot != null) {
+            chart.writePng(plot, 960, 600);
+            System.out.println("   chart: " + plot);
+        }
+        return 0;
+    }
+
+    private record Measured(double forwardNanos, double backwardNanos, double decodeStepNanos) {
+    }
+
+    private Measured measure(LogLinear lla, ComputeDType precision, int length) {
+        long levels = AttentionShape.levelsForPosition(length + decodeSteps);
+        M2Problem p = SyntheticInputs.generate(batch, length, heads, groups, keyDim, valueDim, (int) levels,
+                lla.config().scale(), seed);
+        AttentionShape shape = AttentionShape.of(batch, length, heads, groups, keyDim, valueDim, levels);
+        AttentionInputs in = AttentionInputs.of(shape, direct(precision, "q", p.q(), shape.queryShape()),
+                direct(precision, "k", p.k(), shape.queryShape()), direct(precision, "v", p.v(), shape.valueShape()),
+                direct(precision, "g", p.g(), shape.gateShape()), direct(precision, "l", p.l(), shape.levelScaleShape()));
+        Tensor dOut = direct(precision, "do", SyntheticInputs.upstreamGradient(p, seed), shape.valueShape());
+        Tensor o = Tensor.allocateDirect(in.v().dtype(), shape.valueShape());
+
+        double forward = median(() -> {
+            long t0 = System.nanoTime();
+            lla.forwardInto(in, null, o, null);
+            return System.nanoTime() - t0;
+        });
+        double backward = median(() -> {
+            long t0 = System.nanoTime();
+            lla.backward(in, dOut);
+            return System.nanoTime() - t0;
+        });
+        return new Measured(forward, backward, decodeStep(lla, precision, in, levels));
+    }
+
+    /** Median time of one decode step at position T, after a prefill of the T tokens. */
+    private double decodeStep(LogLinear lla, ComputeDType precision, AttentionInputs prompt, long levels) {
+        M2Problem tokens = SyntheticInputs.generate(batch, decodeSteps, heads, groups, keyDim, valueDim, (int) levels,
+                lla.config().scale(), seed + 1);
+        AttentionShape shape = AttentionShape.of(batch, decodeSteps, heads, groups, keyDim, valueDim, levels);
+        Tensor q = direct(precision, "q", tokens.q(), shape.queryShape());
+        Tensor k = direct(precision, "k", tokens.k(), shape.queryShape());
+        Tensor v = direct(precision, "v", tokens.v(), shape.valueShape());
+        Tensor g = direct(precision, "g", tokens.g(), shape.gateShape());
+        Tensor l = direct(precision, "l", tokens.l(), shape.levelScaleShape());
+        AttentionShape one = AttentionShape.token(batch, heads, groups, keyDim, valueDim, levels);
+        Tensor o = Tensor.allocateDirect(v.dtype(), batch, heads, valueDim);
+        long[] times = new long[decodeSteps];
+        try (DecodeState state = lla.newDecodeState(batch, heads, levels, keyDim, valueDim, precision.stateDType())) {
+            state.prefill(prompt);
+            for (int i = 0; i < decodeSteps; i++) {
+                AttentionInputs token = AttentionInputs.of(one, q.slice(1, i, i + 1), k.slice(1, i, i + 1),
+                        v.slice(1, i, i + 1), g.slice(1, i, i + 1), l.slice(1, i, i + 1));
+                long t0 = System.nanoTime();
+                state.stepInto(token, o);
+                times[i] = System.nanoTime() - t0;
+            }
+        }
+        Arrays.sort(times);
+        return times[times.length / 2];
+    }
+
+    private double median(LongSupplier run) {
+        for (int i = 0; i < warmup; i++) {
+            run.getAsLong();
+        }
+        long[] times = new long[repeats];
+        for (int i = 0; i < repeats; i++) {
+            times[i] = run.getAsLong();
+        }
+        Arrays.sort(times);
+        return times[repeats / 2];
+    }
+
+    private static Tensor direct(ComputeDType precision, String name, double[] values, long[] shape) {
+        return precision.tensor(name, values, shape).toDirect();
+    }
+}

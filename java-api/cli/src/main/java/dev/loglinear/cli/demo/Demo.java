@@ -1,0 +1,289 @@
+package dev.loglinear.cli.demo;
+
+import dev.loglinear.AttentionInputs;
+import dev.loglinear.AttentionShape;
+import dev.loglinear.DecodeState;
+import dev.loglinear.ForwardResult;
+import dev.loglinear.Gradients;
+import dev.loglinear.LogLinear;
+import dev.loglinear.State;
+import dev.loglinear.Tensor;
+import dev.loglinear.Variant;
+import dev.loglinear.cli.EngineOptions;
+import dev.loglinear.cli.compute.ComputeDType;
+import dev.loglinear.cli.reference.Errors;
+import dev.loglinear.cli.reference.M2Problem;
+import dev.loglinear.cli.reference.MaterializedM2;
+import dev.loglinear.cli.reference.SyntheticInputs;
+import dev.loglinear.cli.text.ProgressBar;
+import dev.loglinear.cli.text.TextTable;
+import dev.loglinear.cli.text.Units;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The demo: one long sequence through forward, backward and decode, in four phases.
+ *
+ * <ol>
+ * <li>Check the library against the O(T^2) formula, computed here in float64 Java, on the
+ *     first tokens of the sequence: outputs and all gradients.</li>
+ * <li>Forward and backward (chunked, O(T log T)) on longer and longer prefixes, timed.</li>
+ * <li>Decode the whole sequence one token at a time and compare with the chunked forward;
+ *     time the steps and show the state memory as the sequence grows, next to linear
+ *     attention's state and a softmax KV cache.</li>
+ * <li>The continuation contract: split the sequence at an odd position, export the state, and
+ *     continue chunked (forward and backward) and by prefill + decode; export and compare
+ *     the decoding state.</li>
+ * </ol>
+ */
+public final class Demo {
+    private final DemoSettings s;
+    private final EngineOptions engine;
+    private final PrintStream out;
+    private final CheckLog checks;
+
+    public Demo(DemoSettings settings, EngineOptions engine, PrintStream out) {
+        this.s = settings;
+        this.engine = engine;
+        this.out = out;
+        this.checks = new CheckLog(out);
+    }
+
+    /** Runs every phase; true when every check passed. */
+    public boolean run() {
+        long start = System.nanoTime();
+        LogLinear lla = engine.create(Variant.MAMBA2, 1.0);
+        int levels = (int) AttentionShape.levelsForPosition(s.length());
+        out.printf("lla demo: log-linear attention (Mamba-2 variant) over one long sequence%n");
+        out.printf("   libloglinear %s, backend %s, %s%n", LogLinear.version(), engine.describe(),
+                s.precision().storageOf("q").name().toLowerCase(Locale.ROOT));
+        out.printf("   T = %,d tokens, H = %d heads, G = %d group%s, K = V = %d, L = %d levels, seed %d%n%n",
+                s.length(), s.heads(), s.groups(), s.groups() == 1 ? "" : "s", s.dim(), levels, s.seed());
+
+        M2Problem problem = SyntheticInputs.generate(1, s.length(), s.heads(), s.groups(), s.dim(), s.dim(), levels,
+                1.0, s.seed());
+        double[] dOut = SyntheticInputs.upstreamGradient(problem, s.seed());
+
+        referenceCheck(lla, problem, dOut);
+        DemoSequence seq = new DemoSequence(problem, dOut, s.precision());
+        Full full = growing(lla, seq);
+        decode(lla, seq, full);
+        continuation(lla, seq, full);
+
+        out.println();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (checks.failed().isEmpty()) {
+            out.printf("lla demo: all %d checks passed (%.1f s)%n", checks.count(), seconds);
+            return true;
+        }
+        out.printf("lla demo: %d of %d checks FAILED: %s (%.1f s)%n", checks.failed().size(), checks.count(),
+                String.join("; ", checks.failed()), seconds);
+        return false;
+    }
+
+    // ---- phase 1 ----
+
+    private void referenceCheck(LogLinear lla, M2Problem problem, double[] dOut) {
+        int n = s.referenceLength();
+        out.printf("1. Check against the definition: the first %d tokens, o and all gradients, against the%n", n);
+        out.printf("   O(T^2) formula of SPEC.md computed here in float64 Java (independent of the library)%n");
+        M2Problem p = problem.firstTokens(n);
+        double[] d = Arrays.copyOf(dOut, n * s.heads() * s.dim());
+        Set<ComputeDType> precisions = new LinkedHashSet<>(List.of(ComputeDType.F64, s.precision()));
+        for (ComputeDType precision : precisions) {
+            // Reduced precisions are judged against the formula on the same rounded inputs (SPEC.md).
+            M2Problem ref = precision == ComputeDType.BF16 ? rounded(p, precision) : p;
+            double[] refD = precision == ComputeDType.BF16 ? precision.rounded("do", d) : d;
+            double[] oRef = MaterializedM2.forward(ref);
+            MaterializedM2.Gradients gRef = MaterializedM2.backward(ref, refD);
+
+            AttentionShape shape = AttentionShape.of(1, n, p.heads(), p.groups(), p.keyDim(), p.valueDim(), p.levels());
+            AttentionInputs in = AttentionInputs.of(shape, precision.tensor("q", p.q(), shape.queryShape()),
+                    precision.tensor("k", p.k(), shape.queryShape()), precision.tensor("v", p.v(), shape.valueShape()),
+                    precision.tensor("g", p.g(), shape.gateShape()),
+                    precision.tensor("l", p.l(), shape.levelScaleShape()));
+            double[] o = lla.forward(in).toDoubleArray();
+            Gradients g = lla.backward(in, precision.tensor("do", d, shape.valueShape()));
+            String[] names = {"o", "dq", "dk", "dv", "dg", "dl"};
+            double[] errors = {Errors.relative(o, oRef), Errors.relative(g.dq().toDoubleArray(), gRef.dq()),
+                    Errors.relative(g.dk().toDoubleArray(), gRef.dk()), Errors.relative(g.dv().toDoubleArray(), gRef.dv()),
+                    Errors.relative(g.dg().toDoubleArray(), gRef.dg()), Errors.relative(g.dl().toDoubleArray(), gRef.dl())};
+            int worst = 0;
+            for (int i = 1; i < errors.length; i++) {
+                if (!(errors[i] <= errors[worst])) {
+                    worst = i;
+                }
+            }
+            checks.check(String.format(Locale.ROOT, "%s: o, dq, dk, dv, dg, dl (worst: %s)", precision.label(),
+                    names[worst]), errors[worst], precision.tolerance());
+        }
+        out.println();
+    }
+
+    private static M2Problem rounded(M2Problem p, ComputeDType precision) {
+        return new M2Problem(p.batch(), p.length(), p.heads(), p.groups(), p.keyDim(), p.valueDim(), p.levels(),
+                p.scale(), precision.rounded("q", p.q()), precision.rounded("k", p.k()), precision.rounded("v", p.v()),
+                precision.rounded("g", p.g()), precision.rounded("l", p.l()));
+    }
+
+    // ---- phase 2 ----
+
+    /** The forward output and gradients over the whole sequence, which later phases compare with. */
+    private record Full(double[] o, Gradients gradients) {
+    }
+
+    private Full growing(LogLinear lla, DemoSequence seq) {
+        List<Long> lengths = new ArrayList<>();
+        for (long t = Math.min(1024, s.length()); t < s.length(); t *= 2) {
+            lengths.add(t);
+        }
+        lengths.add((long) s.length());
+        out.printf("2. Forward and backward (chunked, O(T log T)) on growing prefixes of the sequence, one run each%n");
+        TextTable table = new TextTable("T", "forward", "backward", "forward per token", "backward per token")
+                .minWidth(9);
+        double totalWork = lengths.stream().mapToDouble(Demo::work).sum();
+        Full full = null;
+        try (ProgressBar bar = new ProgressBar("forward + backward", 1000, out, s.progressBars())) {
+            double done = 0;
+            for (long t : lengths) {
+                AttentionInputs in = seq.tokens(0, t);
+                long t0 = System.nanoTime();
+                Tensor o = lla.forward(in);
+                long forward = System.nanoTime() - t0;
+                bar.set(Math.round(1000 * (done + work(t) / 3) / totalWork));
+                t0 = System.nanoTime();
+                Gradients g = lla.backward(in, seq.upstreamGradient(0, t));
+                long backward = System.nanoTime() - t0;
+                done += work(t);
+                bar.set(Math.round(1000 * done / totalWork));
+                table.row(String.format(Locale.ROOT, "%,d", t), Units.nanos(forward), Units.nanos(backward),
+                        Units.nanos((double) forward / t), Units.nanos((double) backward / t));
+                bar.print(table.rowCount() == 1 ? table.render("   ") : table.renderLastRow("   "));
+                if (t == s.length()) {
+                    full = new Full(o.toDoubleArray(), g);
+                }
+            }
+        }
+        out.println();
+        return full;
+    }
+
+    /** Relative cost of forward + backward at length t, for progress: T log T. */
+    private static double work(long t) {
+        return t * Math.max(1, Math.log(t) / Math.log(2));
+    }
+
+    // ---- phase 3 ----
+
+    private void decode(LogLinear lla, DemoSequence seq, Full full) {
+        int length = s.length();
+        out.printf("3. Decode the same %,d tokens one at a time (a DecodeState, one step per token) and compare%n",
+                length);
+        out.printf("   with the chunked forward. State memory per sequence and layer, float32; the log-linear state%n");
+        out.printf("   holds one K x V matrix per nonempty level (popcount of the tokens seen, at most log2 T)%n");
+        long stateLevels = AttentionShape.levelsForPosition(length);
+        long[] stepNanos = new long[length];
+        ByteBuffer outputs = seq.outputBuffer();
+        long[] finalPosition;
+        try (DecodeState state = lla.newDecodeState(1, s.heads(), stateLevels, s.dim(), s.dim(),
+                s.precision().stateDType());
+             ProgressBar bar = new ProgressBar("decode", length, out, s.progressBars())) {
+            for (int t = 0; t < length; t++) {
+                AttentionInputs token = seq.token(t);
+                Tensor o = seq.stepOutput(outputs, t);
+                long t0 = System.nanoTime();
+                state.stepInto(token, o);
+                stepNanos[t] = System.nanoTime() - t0;
+                bar.set(t + 1);
+            }
+            finalPosition = state.positions();
+        }
+        StateMemory memory = new StateMemory(s.heads(), s.dim(), s.dim());
+        TextTable table = new TextTable("tokens seen", "nonempty levels", "decode step (median)", "log-linear state",
+                "linear attention", "softmax KV cache");
+        int lowest = Math.max(4, 31 - Integer.numberOfLeadingZeros(length) - 6);
+        for (int k = lowest; (1L << k) - 1 <= length; k++) {
+            long n = (1L << k) - 1;
+            table.row(String.format(Locale.ROOT, "%,d", n), StateMemory.nonemptyLevels(n),
+                    Units.nanos(median(stepNanos, (int) (n / 2), (int) n)), Units.bytes(memory.logLinearBytes(n)),
+                    Units.bytes(memory.linearBytes()), Units.bytes(memory.softmaxKvCacheBytes(n)));
+        }
+        for (long n : new long[] {(1L << 20) - 1, (1L << 30) - 1}) {
+            if (n > length) {
+                table.row(String.format(Locale.ROOT, "%,d *", n), StateMemory.nonemptyLevels(n), "-",
+                        Units.bytes(memory.logLinearBytes(n)), Units.bytes(memory.linearBytes()),
+                        Units.bytes(memory.softmaxKvCacheBytes(n)));
+            }
+        }
+        out.print(table.render("   "));
+        out.printf("   * not run: the memory that many tokens would need%n");
+        double[] decoded = seq.allOutputs(outputs).toDoubleArray();
+        checks.check(String.format(Locale.ROOT, "decode vs chunked forward: o of all %,d tokens", length),
+                Errors.relative(decoded, full.o()), s.precision().tolerance());
+        checks.check("position after decoding (expected " + length + ")", Math.abs(finalPosition[0] - length), 0);
+        out.println();
+    }
+
+    private static double median(long[] values, int from, int to) {
+        long[] part = Arrays.copyOfRange(values, from, Math.max(from + 1, to));
+        Arrays.sort(part);
+        return part[part.length / 2];
+    }
+
+    // ---- phase 4 ----
+
+    private void continuation(LogLinear lla, DemoSequence seq, Full full) {
+        int length = s.length();
+        // An odd split, not aligned to any chunk size.
+        int n = Math.max(1, Math.min(length - 1, length * 5 / 8 + 37));
+        int decodeSteps = Math.min(512, length - n);
+        out.printf("4. Continuation: split at token %,d, export the state, and continue from it%n", n);
+        int perToken = s.heads() * s.dim();
+
+        ForwardResult prefix = lla.forward(seq.tokens(0, n), null, true);
+        State state = prefix.finalState().orElseThrow();
+        AttentionInputs rest = seq.tokens(n, length);
+        double[] continued = lla.forward(rest, state, false).output().toDoubleArray();
+        checks.check("chunked: o of tokens " + n + ".." + (length - 1) + " vs one call",
+                Errors.relative(continued, Arrays.copyOfRange(full.o(), n * perToken, length * perToken)),
+                s.precision().tolerance());
+        Gradients g = lla.backward(rest, state, seq.upstreamGradient(n, length));
+        double worst = Math.max(Math.max(gradientError(g.dq(), full.gradients().dq(), n),
+                gradientError(g.dk(), full.gradients().dk(), n)), Math.max(gradientError(g.dv(), full.gradients().dv(), n),
+                Math.max(gradientError(g.dg(), full.gradients().dg(), n), gradientError(g.dl(), full.gradients().dl(), n))));
+        checks.check("chunked: gradients of tokens " + n + ".." + (length - 1) + " vs one call", worst,
+                s.precision().tolerance());
+
+        try (DecodeState decoding = lla.newDecodeState(1, s.heads(), AttentionShape.levelsForPosition(length),
+                s.dim(), s.dim(), s.precision().stateDType())) {
+            decoding.prefill(seq.tokens(0, n));
+            ByteBuffer outputs = seq.outputBuffer();
+            for (int t = n; t < n + decodeSteps; t++) {
+                decoding.stepInto(seq.token(t), seq.stepOutput(outputs, t));
+            }
+            double[] decoded = Arrays.copyOfRange(seq.allOutputs(outputs).toDoubleArray(), n * perToken,
+                    (n + decodeSteps) * perToken);
+            checks.check("prefill " + n + " + decode " + decodeSteps + " steps: o vs one call", Errors.relative(decoded,
+                    Arrays.copyOfRange(full.o(), n * perToken, (n + decodeSteps) * perToken)), s.precision().tolerance());
+
+            State exported = decoding.exportState();
+            State reference = lla.forward(seq.tokens(0, n + decodeSteps), null, true).finalState().orElseThrow();
+            long levels = Math.min(exported.stateLevels(), reference.stateLevels());
+            checks.check("exported decode state vs forward's final state at " + (n + decodeSteps),
+                    Errors.relative(exported.levels().slice(2, 0, levels).toDoubleArray(),
+                            reference.levels().slice(2, 0, levels).toDoubleArray()), s.precision().tolerance());
+        }
+    }
+
+    /** Relative error of a suffix gradient against tokens n.. of the whole-sequence gradient. */
+    private static double gradientError(Tensor suffix, Tensor whole, long n) {
+        long[] shape = whole.shape();
+        return Errors.relative(suffix.toDoubleArray(), whole.slice(1, n, shape[1]).toDoubleArray());
+    }
+}
