@@ -35,6 +35,20 @@ struct PairRows {
     size_t v_at(int64_t i) const { return static_cast<size_t>((row(i) * p.H + h) * p.V); }
     size_t g_at(int64_t i) const { return static_cast<size_t>(row(i) * p.H + h); }
     size_t l_at(int64_t i) const { return static_cast<size_t>((row(i) * p.H + h) * p.L); }
+    // [K][length]: key component i of every token, contiguous over tokens.
+    std::vector<double> keys_transposed() const {
+        std::vector<double> out(static_cast<size_t>(p.K * s.length));
+        for (int64_t i = 0; i < s.length; ++i)
+            for (int64_t c = 0; c < p.K; ++c) out[static_cast<size_t>(c * s.length + i)] = k(i)[c];
+        return out;
+    }
+    // [V][length]
+    std::vector<double> values_transposed() const {
+        std::vector<double> out(static_cast<size_t>(p.V * s.length));
+        for (int64_t i = 0; i < s.length; ++i)
+            for (int64_t c = 0; c < p.V; ++c) out[static_cast<size_t>(c * s.length + i)] = p.v[v_at(i) + static_cast<size_t>(c)];
+        return out;
+    }
     // cum[i] = g_0 + ... + g_i
     std::vector<double> cumulative_decay() const {
         std::vector<double> cum(static_cast<size_t>(s.length));
@@ -44,10 +58,9 @@ struct PairRows {
     }
 };
 
-double dot(const double* a, const double* b, int64_t n) {
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-    return sum;
+// y += a * x: the one vectorizable building block of the loops below.
+void axpy(int64_t n, double a, const double* __restrict x, double* __restrict y) {
+    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
 // Runs fn(item) for item in [0, count) on `threads` std::threads.
@@ -75,15 +88,20 @@ std::vector<double> forward(const M2Problem& p, int threads) {
     const std::vector<Span> seqs = spans(p);
     run_items(static_cast<int64_t>(seqs.size()) * p.H, threads, [&](int64_t item) {
         PairRows r{p, seqs[static_cast<size_t>(item / p.H)], item % p.H};
+        const int64_t n = r.s.length;
         const std::vector<double> cum = r.cumulative_decay();
-        for (int64_t t = 0; t < r.s.length; ++t) {
-            double* out = &o[r.v_at(t)];
+        const std::vector<double> kT = r.keys_transposed();
+        std::vector<double> score(static_cast<size_t>(n));
+        for (int64_t t = 0; t < n; ++t) {
+            // score[s] = q_t . k_s for s <= t, then the weight of v_s in o_t.
+            std::fill(score.begin(), score.begin() + t + 1, 0.0);
+            for (int64_t i = 0; i < p.K; ++i) axpy(t + 1, r.q(t)[i], &kT[static_cast<size_t>(i * n)], score.data());
             const double* lt = &p.l[r.l_at(t)];
+            double* out = &o[r.v_at(t)];
             for (int64_t s = 0; s <= t; ++s) {
                 const double w = lt[level(t, s)] * std::exp(cum[static_cast<size_t>(t)] - cum[static_cast<size_t>(s)]) *
-                                 p.scale * dot(r.q(t), r.k(s), p.K);
-                const double* vs = &p.v[r.v_at(s)];
-                for (int64_t c = 0; c < p.V; ++c) out[c] += w * vs[c];
+                                 p.scale * score[static_cast<size_t>(s)];
+                axpy(p.V, w, &p.v[r.v_at(s)], out);
             }
         }
     });
@@ -105,32 +123,32 @@ M2Gradients backward(const M2Problem& p, const std::vector<double>& d_o, int thr
         PairRows r{p, seqs[static_cast<size_t>(item / p.H)], item % p.H};
         const int64_t n = r.s.length, K = p.K, V = p.V;
         const std::vector<double> cum = r.cumulative_decay();
+        const std::vector<double> kT = r.keys_transposed(), vT = r.values_transposed();
         std::vector<double>& dq = dq_pair[static_cast<size_t>(item)];
         std::vector<double>& dk = dk_pair[static_cast<size_t>(item)];
         dq.assign(static_cast<size_t>(n * K), 0.0);
         dk.assign(static_cast<size_t>(n * K), 0.0);
-        std::vector<double> dG(static_cast<size_t>(n), 0.0);
+        std::vector<double> dG(static_cast<size_t>(n), 0.0), qk(static_cast<size_t>(n)), dov(static_cast<size_t>(n));
         for (int64_t t = 0; t < n; ++t) {
-            const double* dot_t = &d_o[r.v_at(t)];
+            const double* do_t = &d_o[r.v_at(t)];
             const double* lt = &p.l[r.l_at(t)];
             double* dlt = &grads.dl[r.l_at(t)];
+            // qk[s] = q_t . k_s and dov[s] = do_t . v_s for s <= t.
+            std::fill(qk.begin(), qk.begin() + t + 1, 0.0);
+            std::fill(dov.begin(), dov.begin() + t + 1, 0.0);
+            for (int64_t i = 0; i < K; ++i) axpy(t + 1, r.q(t)[i], &kT[static_cast<size_t>(i * n)], qk.data());
+            for (int64_t i = 0; i < V; ++i) axpy(t + 1, do_t[i], &vT[static_cast<size_t>(i * n)], dov.data());
             for (int64_t s = 0; s <= t; ++s) {
                 const int lev = level(t, s);
                 const double c = std::exp(cum[static_cast<size_t>(t)] - cum[static_cast<size_t>(s)]) * p.scale;
-                const double qk = dot(r.q(t), r.k(s), K);
-                const double dov = dot(dot_t, &p.v[r.v_at(s)], V);
-                const double a = lt[lev] * c * qk * dov;  // this pair's term of sum(d_o * o)
-                dlt[lev] += c * qk * dov;
-                dG[static_cast<size_t>(t)] += a;
-                dG[static_cast<size_t>(s)] -= a;
-                const double wq = lt[lev] * c * dov;
-                for (int64_t i = 0; i < K; ++i) {
-                    dq[static_cast<size_t>(t * K + i)] += wq * r.k(s)[i];
-                    dk[static_cast<size_t>(s * K + i)] += wq * r.q(t)[i];
-                }
-                double* dvs = &grads.dv[r.v_at(s)];
-                const double wv = lt[lev] * c * qk;
-                for (int64_t i = 0; i < V; ++i) dvs[i] += wv * dot_t[i];
+                const double e = c * qk[static_cast<size_t>(s)] * dov[static_cast<size_t>(s)];
+                dlt[lev] += e;
+                dG[static_cast<size_t>(t)] += lt[lev] * e;  // the pair's term of sum(d_o * o), at G_t and -G_s
+                dG[static_cast<size_t>(s)] -= lt[lev] * e;
+                const double wq = lt[lev] * c * dov[static_cast<size_t>(s)];
+                axpy(K, wq, r.k(s), &dq[static_cast<size_t>(t * K)]);
+                axpy(K, wq, r.q(t), &dk[static_cast<size_t>(s * K)]);
+                axpy(V, lt[lev] * c * qk[static_cast<size_t>(s)], do_t, &grads.dv[r.v_at(s)]);
             }
         }
         double running = 0;  // dg_r = sum_{t >= r} dL/dG_t
