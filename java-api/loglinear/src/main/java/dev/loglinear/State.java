@@ -27,7 +27,7 @@ public final class State {
     public static State of(Tensor levels, Tensor positions) {
         Objects.requireNonNull(levels, "levels");
         Objects.requireNonNull(positions, "positions");
-        return new State(levels, positions.isFlat() ? positions.reshape(positions.numel()) : positions);
+        return new State(levels, positions);
     }
 
     /** A state over existing level data, with the positions copied from {@code positions}. */
