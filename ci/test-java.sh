@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # Java stage: builds and installs the Maven reactor (JavaCPP presets, which build
-# libloglinear with CMake; the dev.loglinear API and its tests; loglinear-platform) into
-# the local repository, then runs tests/java-consumer, a project outside the reactor that
-# uses loglinear-platform by its coordinates, as an application would.
+# libloglinear with CMake; the dev.loglinear API and its tests; loglinear-platform; the
+# lla command) into the local repository, then runs tests/java-consumer, a project outside
+# the reactor that uses loglinear-platform by its coordinates, as an application would.
 # Cache-friendly: Maven's ~/.m2 and the CMake build under presets/target/ are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Totals of the Surefire reports of each module that ran tests (-q hides Maven's own).
+summarize() {
+    local reports
+    for reports in $(find . -path ./build\* -prune -o -type d -name surefire-reports -print | sort); do
+        cat "$reports"/*.txt 2>/dev/null | awk -F'[:,]' -v module="${reports%/target/surefire-reports}" '
+            /^Tests run/ { run += $2; failed += $4; errors += $6; skipped += $8 }
+            END { printf "test-java: %s: Tests run: %d, Failures: %d, Errors: %d, Skipped: %d\n",
+                         module, run, failed, errors, skipped }'
+    done
+}
+trap summarize EXIT
 
 mvn -B -q install
 (cd tests/java-consumer && mvn -B -q test)
