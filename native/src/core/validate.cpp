@@ -52,6 +52,7 @@ struct Shapes {
         L{0, "L", "levels", ""}, N{0, "N", "sequences", ""};
     Precision precision = Precision::F32;
     int32_t dtype = LLA_DTYPE_FLOAT32;  // of q, k, v
+    std::string state_dtype_source;      // why states have their dtype; empty: the inputs' precision
 
     Dims dims() const {
         Dims d;
@@ -138,8 +139,8 @@ lla_status check_sequence_inputs(const lla_config& config, const lla_inputs& in,
     }
     LLA_TRY(check_input_dtypes(config, in, s));
     if (!is_present(in.cu_seqlens)) {
-        s->N = s->B;
-        s->N.source = "q.shape[0]";
+        s->N.size = s->B.size;
+        s->N.source = "q.shape[0] (one sequence per batch row: no cu_seqlens)";
         return LLA_OK;
     }
     const lla_tensor& cu = in.cu_seqlens;
@@ -215,7 +216,8 @@ lla_status check_state(const lla_state& st, const std::string& name, const Shape
     LLA_TRY(check_descriptor(st.levels, levels));
     Extent Ls{Extent::kAnySize, "Ls", "state levels", ""};
     LLA_TRY(check_shape(st.levels, levels, {s.N, s.H, Ls, s.K, s.V}));
-    LLA_TRY(check_dtype(st.levels, levels, {state_dtype(s.precision)}, state_dtype_rule(s.precision)));
+    LLA_TRY(check_dtype(st.levels, levels, {state_dtype(s.precision)},
+                        s.state_dtype_source.empty() ? state_dtype_rule(s.precision) : s.state_dtype_source));
     Ls = from(st.levels, levels.c_str(), 2, Ls);
     if (is_present(st.log_decay)) {
         const std::string ld = name + ".log_decay";
@@ -231,6 +233,16 @@ lla_status check_state(const lla_state& st, const std::string& name, const Shape
     LLA_TRY(check_descriptor(st.position, position));
     LLA_TRY(check_shape(st.position, position, {s.N}));
     return check_dtype(st.position, position, {LLA_DTYPE_INT64}, "positions");
+}
+
+enum class InPlace { Allowed, Forbidden };
+
+// Same memory, dtype and layout: an in-place update of that tensor.
+bool same_view(const lla_tensor& a, const lla_tensor& b) {
+    if (a.data != b.data || a.dtype != b.dtype || a.ndim != b.ndim) return false;
+    for (int32_t i = 0; i < a.ndim; ++i)
+        if (a.shape[i] != b.shape[i] || a.strides[i] != b.strides[i]) return false;
+    return true;
 }
 
 // The tensors of one call, for the checks that span several of them.
@@ -262,14 +274,16 @@ public:
         return LLA_OK;
     }
 
-    // A written tensor aliases neither itself nor any other argument.
-    lla_status check_aliasing() const {
+    // A written tensor aliases neither itself nor any other argument, except,
+    // where the call allows in-place work, a read tensor it exactly equals.
+    lla_status check_aliasing(InPlace in_place) const {
         for (const Arg& w : args_) {
             if (!w.written) continue;
             LLA_TRY(check_no_self_overlap(*w.t, w.name));
             const ByteRange wr = byte_range(*w.t);
             for (const Arg& a : args_) {
                 if (&a == &w || !byte_range(*a.t).overlaps(wr)) continue;
+                if (in_place == InPlace::Allowed && !a.written && same_view(*a.t, *w.t)) continue;
                 return set_error(kInvalid, concat(w.name, " overlaps ", a.name, " in memory; ",
                                                   w.name, " is written by this call, so it must not "
                                                               "share memory with any other argument"));
@@ -378,10 +392,11 @@ lla_status check_sequence_call(const lla_config* config, const lla_inputs* input
     return LLA_OK;
 }
 
-lla_status pick_and_check(const lla_config& config, const Arguments& args, Backend** backend) {
+lla_status pick_and_check(const lla_config& config, const Arguments& args, Backend** backend,
+                          InPlace in_place = InPlace::Forbidden) {
     LLA_TRY(args.pick_backend(config.backend, backend));
     LLA_TRY(args.check_memory(**backend));
-    return args.check_aliasing();
+    return args.check_aliasing(in_place);
 }
 
 }  // namespace
@@ -571,6 +586,7 @@ lla_status validate_convert(const lla_config* config, const lla_state* src, cons
     s.K = from(src->levels, "src.levels", 3, s.K);
     s.V = from(src->levels, "src.levels", 4, s.V);
     s.precision = src->levels.dtype == LLA_DTYPE_FLOAT64 ? Precision::F64 : Precision::F32;
+    s.state_dtype_source = concat("as src.levels, which is ", dtype_name(src->levels.dtype));
     LLA_TRY(check_state(*src, "src", s, LogDecay::Allowed));
     LLA_TRY(check_state(*dst, "dst", s, LogDecay::Allowed));
     const int64_t Ls = src->levels.shape[2];
@@ -580,7 +596,8 @@ lla_status validate_convert(const lla_config* config, const lla_state* src, cons
     Arguments args;
     args.add_state(*src, "src", false);
     args.add_state(*dst, "dst", true);
-    LLA_TRY(pick_and_check(*config, args, backend));
+    // dst may be src itself (each part exactly), converting in place.
+    LLA_TRY(pick_and_check(*config, args, backend, InPlace::Allowed));
     std::vector<int64_t> positions;
     LLA_TRY(read_int64s(**backend, src->position, stream, &positions));
     for (size_t i = 0; i < positions.size(); ++i) {
