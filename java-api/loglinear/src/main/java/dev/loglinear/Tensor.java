@@ -132,9 +132,9 @@ public final class Tensor {
     }
 
     /**
-     * Elements of any dtype in a direct byte buffer, from its position (which must be a multiple
-     * of the element size away from an aligned address for the CPU to read it efficiently); no
-     * shape: flat to its limit. This is how bfloat16 data usually arrives.
+     * Elements of any dtype in a direct byte buffer, from its position; no shape: flat to its
+     * limit. This is how bfloat16 data usually arrives. The first element's address must be a
+     * multiple of the element size (the library rejects misaligned data).
      */
     public static Tensor of(ByteBuffer buffer, DType dtype, long... shape) {
         Objects.requireNonNull(dtype, "dtype");
@@ -377,7 +377,7 @@ public final class Tensor {
      * call then uses in place.
      */
     public Tensor toDirect() {
-        Tensor copy = allocateDirect(dtype, shape.length == 0 ? new long[] {0} : shape);
+        Tensor copy = allocateDirect(dtype, shape);
         ByteBuffer bytes = (ByteBuffer) ((Storage.Native) copy.storage).owner();
         switch (dtype) {
             case FLOAT32 -> bytes.asFloatBuffer().put(toFloatArray());
