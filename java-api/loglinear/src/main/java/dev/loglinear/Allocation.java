@@ -6,15 +6,15 @@ final class Allocation {
     }
 
     /**
-     * A zero-filled tensor for output {@code role}: a Java array when {@code template} is one, a
-     * direct buffer when it is native host memory. Device memory cannot be allocated from Java.
+     * A zero-filled tensor of {@code template}'s dtype for output {@code role}: a Java array when
+     * {@code template} is one, a direct buffer when it is native host memory. Device memory cannot be allocated from Java.
      */
-    static Tensor like(String role, Tensor template, DType dtype, long[] shape) {
+    static Tensor like(String role, Tensor template, long[] shape) {
         if (template.isHeap()) {
-            return Tensor.zeros(dtype, shape);
+            return Tensor.zeros(template.dtype(), shape);
         }
         requireHost(role, template);
-        return Tensor.allocateDirect(dtype, shape);
+        return Tensor.allocateDirect(template.dtype(), shape);
     }
 
     /** A zero-filled state, in Java arrays or direct buffers like {@code template}. */

@@ -83,7 +83,7 @@ public final class DecodeState implements AutoCloseable {
      * allocated like {@code v}.
      */
     public Tensor prefill(AttentionInputs prompt) {
-        Tensor o = Allocation.like("o", prompt.v(), prompt.v().dtype(), prompt.shape().valueShape());
+        Tensor o = Allocation.like("o", prompt.v(), prompt.shape().valueShape());
         prefillInto(prompt, o);
         return o;
     }
@@ -114,7 +114,7 @@ public final class DecodeState implements AutoCloseable {
      */
     public Tensor step(AttentionInputs token) {
         AttentionShape s = token.shape();
-        Tensor o = Allocation.like("o", token.v(), token.v().dtype(), new long[] {s.batch(), s.heads(), s.valueDim()});
+        Tensor o = Allocation.like("o", token.v(), new long[] {s.batch(), s.heads(), s.valueDim()});
         stepInto(token, o);
         return o;
     }

@@ -105,7 +105,7 @@ public final class LogLinear {
     public ForwardResult forward(AttentionInputs in, State initialState, boolean exportFinalState) {
         Objects.requireNonNull(in, "inputs");
         AttentionShape shape = in.shape();
-        Tensor o = Allocation.like("o", in.v(), in.v().dtype(), shape.valueShape());
+        Tensor o = Allocation.like("o", in.v(), shape.valueShape());
         State finalState = null;
         if (exportFinalState) {
             long levels = Math.max(shape.levels(), finalStateLevels(in, initialState));
@@ -149,14 +149,14 @@ public final class LogLinear {
         Objects.requireNonNull(in, "inputs");
         AttentionShape shape = in.shape();
         Gradients grads = Gradients.of(
-                Allocation.like("dq", in.q(), in.q().dtype(), shape.queryShape()),
-                Allocation.like("dk", in.k(), in.k().dtype(), shape.queryShape()),
-                Allocation.like("dv", in.v(), in.v().dtype(), shape.valueShape()),
-                Allocation.like("dg", in.g(), in.g().dtype(), shape.gateShape()),
-                Allocation.like("dl", in.l(), in.l().dtype(), shape.levelScaleShape()));
+                Allocation.like("dq", in.q(), shape.queryShape()),
+                Allocation.like("dk", in.k(), shape.queryShape()),
+                Allocation.like("dv", in.v(), shape.valueShape()),
+                Allocation.like("dg", in.g(), shape.gateShape()),
+                Allocation.like("dl", in.l(), shape.levelScaleShape()));
         if (in.beta().isPresent()) {
             Tensor beta = in.beta().get();
-            grads = grads.withDbeta(Allocation.like("dbeta", beta, beta.dtype(), shape.gateShape()));
+            grads = grads.withDbeta(Allocation.like("dbeta", beta, shape.gateShape()));
         }
         backwardInto(in, initialState, dO, grads);
         return grads;
