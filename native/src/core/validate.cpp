@@ -399,6 +399,29 @@ lla_status pick_and_check(const lla_config& config, const Arguments& args, Backe
     return args.check_aliasing(in_place);
 }
 
+// The rest of forward and backward once their outputs are checked: backend,
+// sequences, positions, and the fields both problems share.
+template <class Problem>
+lla_status finish_sequence_call(const lla_config& config, const lla_inputs& inputs, const lla_state* initial_state,
+                                const lla_state* final_state, const Shapes& s, const Arguments& args,
+                                void* workspace, size_t workspace_bytes, void* stream, Problem* problem,
+                                Backend** backend) {
+    LLA_TRY(pick_and_check(config, args, backend));
+    std::vector<Sequence> sequences;
+    LLA_TRY(read_sequences(**backend, inputs, s, stream, &sequences));
+    LLA_TRY(check_positions(**backend, initial_state, final_state, s, stream, &sequences));
+    problem->config = config;
+    problem->dims = s.dims();
+    problem->precision = s.precision;
+    problem->inputs = inputs;
+    problem->sequences = std::move(sequences);
+    problem->initial_state = initial_state;
+    problem->workspace = workspace;
+    problem->workspace_bytes = workspace_bytes;
+    problem->stream = stream;
+    return LLA_OK;
+}
+
 }  // namespace
 
 lla_status require_cuda_backend(const std::string& subject, Backend** out) {
@@ -448,23 +471,10 @@ lla_status validate_forward(const lla_config* config, const lla_inputs* inputs,
             args.add_state(*final_state, "final_state", true);
         }
     }
-    LLA_TRY(pick_and_check(*config, args, backend));
-    std::vector<Sequence> sequences;
-    LLA_TRY(read_sequences(**backend, *inputs, s, stream, &sequences));
-    LLA_TRY(check_positions(**backend, initial_state, is_size_query ? nullptr : final_state, s, stream,
-                            &sequences));
-    problem->config = *config;
-    problem->dims = s.dims();
-    problem->precision = s.precision;
-    problem->inputs = *inputs;
-    problem->sequences = std::move(sequences);
-    problem->initial_state = initial_state;
     problem->o = is_size_query ? nullptr : o;
     problem->final_state = is_size_query ? nullptr : final_state;
-    problem->workspace = workspace;
-    problem->workspace_bytes = workspace_bytes;
-    problem->stream = stream;
-    return LLA_OK;
+    return finish_sequence_call(*config, *inputs, initial_state, problem->final_state, s, args, workspace,
+                                workspace_bytes, stream, problem, backend);
 }
 
 lla_status validate_backward(const lla_config* config, const lla_inputs* inputs,
@@ -479,41 +489,35 @@ lla_status validate_backward(const lla_config* config, const lla_inputs* inputs,
         if (!d_o) return null_argument("d_o", "the upstream gradient dLoss/do [B, T, H, V] is required");
         if (!grads) return null_argument("grads", "the gradient outputs dq, dk, dv, dg, dl are required");
         LLA_TRY(check_like(*d_o, "d_o", {s.B, s.T, s.H, s.V}, inputs->v, "v"));
-        LLA_TRY(check_like(grads->dq, "dq", {s.B, s.T, s.G, s.K}, inputs->q, "q"));
-        LLA_TRY(check_like(grads->dk, "dk", {s.B, s.T, s.G, s.K}, inputs->k, "k"));
-        LLA_TRY(check_like(grads->dv, "dv", {s.B, s.T, s.H, s.V}, inputs->v, "v"));
-        LLA_TRY(check_like(grads->dg, "dg", {s.B, s.T, s.H}, inputs->g, "g"));
-        LLA_TRY(check_like(grads->dl, "dl", {s.B, s.T, s.H, s.L}, inputs->l, "l"));
-        if (config->variant == LLA_VARIANT_GATED_DELTANET) {
-            LLA_TRY(check_like(grads->dbeta, "dbeta", {s.B, s.T, s.H}, inputs->beta, "beta"));
-        } else if (is_present(grads->dbeta)) {
+        args.add(*d_o, "d_o", false);
+        if (config->variant == LLA_VARIANT_MAMBA2 && is_present(grads->dbeta))
             return set_error(kInvalid, concat("dbeta must be absent (ndim 0) for LLA_VARIANT_MAMBA2, got ndim ",
                                               grads->dbeta.ndim));
+        struct Gradient {
+            const lla_tensor& grad;
+            const char* name;
+            std::vector<Extent> shape;
+            const lla_tensor& input;
+            const char* input_name;
+        };
+        const Gradient gradients[] = {
+            {grads->dq, "dq", {s.B, s.T, s.G, s.K}, inputs->q, "q"},
+            {grads->dk, "dk", {s.B, s.T, s.G, s.K}, inputs->k, "k"},
+            {grads->dv, "dv", {s.B, s.T, s.H, s.V}, inputs->v, "v"},
+            {grads->dg, "dg", {s.B, s.T, s.H}, inputs->g, "g"},
+            {grads->dl, "dl", {s.B, s.T, s.H, s.L}, inputs->l, "l"},
+            {grads->dbeta, "dbeta", {s.B, s.T, s.H}, inputs->beta, "beta"},
+        };
+        for (const Gradient& g : gradients) {
+            if (&g.grad == &grads->dbeta && config->variant != LLA_VARIANT_GATED_DELTANET) continue;
+            LLA_TRY(check_like(g.grad, g.name, g.shape, g.input, g.input_name));
+            args.add(g.grad, g.name, true);
         }
-        args.add(*d_o, "d_o", false);
-        args.add(grads->dq, "dq", true);
-        args.add(grads->dk, "dk", true);
-        args.add(grads->dv, "dv", true);
-        args.add(grads->dg, "dg", true);
-        args.add(grads->dl, "dl", true);
-        args.add(grads->dbeta, "dbeta", true);
     }
-    LLA_TRY(pick_and_check(*config, args, backend));
-    std::vector<Sequence> sequences;
-    LLA_TRY(read_sequences(**backend, *inputs, s, stream, &sequences));
-    LLA_TRY(check_positions(**backend, initial_state, nullptr, s, stream, &sequences));
-    problem->config = *config;
-    problem->dims = s.dims();
-    problem->precision = s.precision;
-    problem->inputs = *inputs;
-    problem->sequences = std::move(sequences);
-    problem->initial_state = initial_state;
     problem->d_o = is_size_query ? nullptr : d_o;
     problem->grads = is_size_query ? lla_gradients{} : *grads;
-    problem->workspace = workspace;
-    problem->workspace_bytes = workspace_bytes;
-    problem->stream = stream;
-    return LLA_OK;
+    return finish_sequence_call(*config, *inputs, initial_state, nullptr, s, args, workspace, workspace_bytes,
+                                stream, problem, backend);
 }
 
 lla_status validate_decode(const lla_config* config, const lla_inputs* token,
