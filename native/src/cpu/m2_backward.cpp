@@ -14,6 +14,7 @@
 #include "cpu/m2_drivers.h"
 #include "cpu/m2_passes.h"
 #include "cpu/m2_tensor_io.h"
+#include "cpu/flush_denormals.h"
 #include "cpu/thread_pool.h"
 #include "cpu/workspace_memory.h"
 
@@ -78,14 +79,14 @@ lla_status run(const BackwardProblem& p) {
     const int64_t L = p.inputs.l.shape[3];
 
     gather_and_merge(plan, p.inputs, p.d_o, p.initial_state, p.sequences);
-    parallel_for(plan.boundaries_before.back(), threads, [&](int64_t item, int worker) {
+    parallel_for(plan.boundaries_before.back(), threads, without_denormals([&](int64_t item, int worker) {
         int64_t j;
         const int64_t pair = locate_item(plan.boundaries_before, item, &j);
         merged_gradient_from_readers(plan.pairs[static_cast<size_t>(pair)], j, plan.scratch[static_cast<size_t>(worker)]);
-    });
+    }));
     parallel_for(plan.num_pairs(), threads,
-                 [&](int64_t pair, int) { unfold_merged_gradients(plan.pairs[static_cast<size_t>(pair)]); });
-    parallel_for(plan.segments_before.back(), threads, [&](int64_t item, int worker) {
+                 without_denormals([&](int64_t pair, int) { unfold_merged_gradients(plan.pairs[static_cast<size_t>(pair)]); }));
+    parallel_for(plan.segments_before.back(), threads, without_denormals([&](int64_t item, int worker) {
         int64_t s;
         const int64_t pair = locate_item(plan.segments_before, item, &s);
         const PairData<R>& d = plan.pairs[static_cast<size_t>(pair)];
@@ -104,15 +105,15 @@ lla_status run(const BackwardProblem& p) {
             unused.cols = L - d.levels;
             zero_block(dl, unused);
         }
-    });
-    parallel_for(N * H + N * G, threads, [&](int64_t item, int worker) {
+    }));
+    parallel_for(N * H + N * G, threads, without_denormals([&](int64_t item, int worker) {
         if (item < N * H) {
             write_dg(plan.pairs[static_cast<size_t>(item)], p.grads.dg, p.sequences[static_cast<size_t>(item / H)], item % H);
         } else {
             const int64_t ng = item - N * H;
             write_group_gradients(plan, p, ng / G, ng % G, plan.scratch[static_cast<size_t>(worker)]);
         }
-    });
+    }));
     return LLA_OK;
 }
 

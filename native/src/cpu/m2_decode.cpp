@@ -18,6 +18,7 @@
 #include "cpu/m2_drivers.h"
 #include "cpu/multiversion.h"
 #include "cpu/strided_copy.h"
+#include "cpu/flush_denormals.h"
 #include "cpu/thread_pool.h"
 
 namespace lla::cpu {
@@ -157,7 +158,7 @@ lla_status m2_decode_step(const DecodeProblem& p) {
     for (int64_t position : p.positions) work += (__builtin_popcountll(static_cast<uint64_t>(position)) + 1.0);
     work *= static_cast<double>(H * p.dims.K * p.dims.V);
     const int threads = work < 1e6 ? 1 : resolve_thread_count(p.config.num_threads);
-    parallel_for(N * H, threads, [&](int64_t pair, int) { decode_pair<R>(p, pair / H, pair % H); });
+    parallel_for(N * H, threads, without_denormals([&](int64_t pair, int) { decode_pair<R>(p, pair / H, pair % H); }));
     const lla_tensor& position = p.state->position;
     for (int64_t n = 0; n < N; ++n)
         store_int64(position, n * position.strides[0], p.positions[static_cast<size_t>(n)] + 1);

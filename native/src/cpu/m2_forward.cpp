@@ -8,6 +8,7 @@
 #include "cpu/m2_drivers.h"
 #include "cpu/m2_passes.h"
 #include "cpu/m2_tensor_io.h"
+#include "cpu/flush_denormals.h"
 #include "cpu/thread_pool.h"
 #include "cpu/workspace_memory.h"
 
@@ -27,7 +28,7 @@ template <class R>
 void export_final_state(M2Plan<R>& plan, const lla_state& state) {
     const int64_t H = plan.dims.H;
     const int64_t stored = state.levels.shape[2];
-    parallel_for(plan.num_pairs(), plan.options.threads, [&](int64_t pair, int worker) {
+    parallel_for(plan.num_pairs(), plan.options.threads, without_denormals([&](int64_t pair, int worker) {
         const PairData<R>& d = plan.pairs[static_cast<size_t>(pair)];
         Scratch<R>& scratch = plan.scratch[static_cast<size_t>(worker)];
         for (int64_t l = 0; l < stored; ++l) {
@@ -35,7 +36,7 @@ void export_final_state(M2Plan<R>& plan, const lla_state& state) {
             if (nonempty) final_state_level(d, static_cast<int>(l), scratch);
             write_state_level(state, pair / H, pair % H, l, nonempty ? scratch.matrix : static_cast<const R*>(nullptr));
         }
-    });
+    }));
     for (int64_t n = 0; n * H < plan.num_pairs(); ++n)
         store_int64(state.position, n * state.position.strides[0], plan.pairs[static_cast<size_t>(n * H)].end);
 }
@@ -50,7 +51,7 @@ lla_status run(const ForwardProblem& p) {
 
     gather_and_merge(plan, p.inputs, nullptr, p.initial_state, p.sequences);
     const int64_t H = plan.dims.H;
-    parallel_for(plan.segments_before.back(), plan.options.threads, [&](int64_t item, int worker) {
+    parallel_for(plan.segments_before.back(), plan.options.threads, without_denormals([&](int64_t item, int worker) {
         int64_t s;
         const int64_t pair = locate_item(plan.segments_before, item, &s);
         const PairData<R>& d = plan.pairs[static_cast<size_t>(pair)];
@@ -60,7 +61,7 @@ lla_status run(const ForwardProblem& p) {
         const int64_t first = d.segment_begin(s) - d.p0;
         scatter_block(*p.o, token_rows(*p.o, seq, first, d.segment_end(s) - d.segment_begin(s), pair % H, d.V),
                       scratch.out);
-    });
+    }));
     if (p.final_state) export_final_state(plan, *p.final_state);
     return LLA_OK;
 }
