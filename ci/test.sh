@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 
 bash ci/setup-deps.sh
 bash ci/test-native.sh
+bash ci/build-cuda.sh
 bash ci/test-java.sh

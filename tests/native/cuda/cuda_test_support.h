@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct Mode {
     int32_t math_mode;  // lla_math_mode
     double tolerance;
 };
+// gtest prints a parameter with its name instead of its bytes.
+inline void PrintTo(const Mode& m, std::ostream* os) { *os << m.name; }
 extern const Mode kF32Exact;  // float32, no TF32: 1e-5
 extern const Mode kF32Tf32;   // float32, TF32 allowed: 3e-3
 extern const Mode kBf16;      // bfloat16 inputs: 1e-2

@@ -38,6 +38,8 @@ struct DecodeCase {
     bool f64;
 };
 
+void PrintTo(const DecodeCase& c, std::ostream* os) { *os << c.name; }
+
 class DecodeStep : public ::testing::TestWithParam<DecodeCase> {};
 
 TEST_P(DecodeStep, MatchesCpuOnMixedPositions) {

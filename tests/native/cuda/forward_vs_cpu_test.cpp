@@ -27,6 +27,8 @@ const Shape kShapes[] = {
     {"b1_t64_k100_v40", 1, 64, 2, 2, 100, 40, 0},
 };
 
+void PrintTo(const Shape& s, std::ostream* os) { *os << s.name; }
+
 class ForwardVsCpu : public ::testing::TestWithParam<std::tuple<Shape, Mode>> {};
 
 TEST_P(ForwardVsCpu, OutputAndFinalState) {

@@ -5,6 +5,7 @@
 // state after n tokens and continue from it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,10 +16,16 @@
 namespace lla::cudatest {
 namespace {
 
+// The build's tests/data/golden, or $LLA_GOLDEN_DIR (binaries run from another checkout).
+std::string golden_dir() {
+    const char* env = std::getenv("LLA_GOLDEN_DIR");
+    return env && *env ? env : LLA_GOLDEN_DIR;
+}
+
 std::vector<std::string> m2_case_dirs() {
     std::vector<std::string> dirs;
-    if (!std::filesystem::is_directory(LLA_GOLDEN_DIR)) return dirs;
-    for (const std::string& d : caseio::list_case_dirs(LLA_GOLDEN_DIR))
+    if (!std::filesystem::is_directory(golden_dir())) return dirs;
+    for (const std::string& d : caseio::list_case_dirs(golden_dir()))
         if (std::filesystem::path(d).filename().string().rfind("m2_", 0) == 0) dirs.push_back(d);
     return dirs;
 }
@@ -61,10 +68,12 @@ struct GoldenParam {
     Mode mode;
 };
 
+void PrintTo(const GoldenParam& p, std::ostream* os) { *os << p.dir << " " << p.mode.name; }
+
 class GoldenCuda : public ::testing::TestWithParam<GoldenParam> {};
 
 TEST(GoldenCudaCases, DirectoryHoldsM2Cases) {
-    EXPECT_GE(m2_case_dirs().size(), 10u) << "golden M2 cases expected in " << LLA_GOLDEN_DIR;
+    EXPECT_GE(m2_case_dirs().size(), 10u) << "golden M2 cases expected in " << golden_dir();
 }
 
 TEST_P(GoldenCuda, ForwardAndStateWithinSpecTolerance) {

@@ -70,6 +70,7 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
     __shared__ S out_weight[kMaxLevels];   // scale * l[l] * d_l, 0 for empty levels
     __shared__ S fold_weight[kMaxLevels];  // d_l for levels folded into m, else 0
     __shared__ S warp_dot[kDecodeThreads / 32];
+    __shared__ int level_list[kMaxLevels];  // the nonempty levels, ascending
 
     const int tid = threadIdx.x;
     const int64_t n = blockIdx.x / a.H;
@@ -99,8 +100,12 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
         }
         out_weight[tid] = w;
         fold_weight[tid] = f;
+        // Rank of this level among the nonempty ones: the bits of pos below it.
+        if (tid <= top && level_nonempty(pos, tid))
+            level_list[__popcll(pos & ((uint64_t(1) << (tid - 1)) - 1))] = tid;
     }
     __syncthreads();
+    const int level_count = __popcll(pos);
 
     // q . k for the level-0 (the token itself) term.
     S dot = S(0);
@@ -129,8 +134,10 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
                 fold[c].x[j] = S(0);
             }
         }
-        for (int l = 1; l <= top; ++l) {
-            if (!level_nonempty(pos, l)) continue;
+        // Two levels per iteration keep twice the loads in flight.
+#pragma unroll 2
+        for (int i = 0; i < level_count; ++i) {
+            const int l = level_list[i];
             S* const level = st.levels + st.level_offset(n, h, l);
             const S w = out_weight[l];
             const S f = fold_weight[l];
