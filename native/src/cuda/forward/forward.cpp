@@ -1,0 +1,290 @@
+// The CUDA forward's host side: picks the instantiation, lays out the
+// workspace, uploads the per-sequence plan, packs tensors whose strides the
+// tiled kernels cannot read directly, and launches the kernels.
+#include "cuda/forward/forward.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "cuda/common/cuda_status.h"
+#include "cuda/forward/forward_instances.h"
+#include "cuda/forward/repack.h"
+
+namespace lla::cuda {
+namespace {
+
+using fwd::Instance;
+using fwd::InstanceShape;
+
+constexpr size_t kAlign = 256;
+
+size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+Instance pick_instance(const ForwardProblem& p) {
+    switch (p.inputs.q.dtype) {
+        case LLA_DTYPE_BFLOAT16: return Instance::Bf16;
+        case LLA_DTYPE_FLOAT16: return Instance::F16;
+        default: return p.config.math_mode == LLA_MATH_EXACT_FP32 ? Instance::F32Exact : Instance::F32Tf32;
+    }
+}
+
+// Whether the tiled kernels can read a [B,T,X,D] tensor in place: unit stride
+// on D, 16-byte aligned rows and D a whole number of 16-byte vectors.
+bool rows_readable(const lla_tensor& t, int elem_bytes) {
+    const int64_t vec = 16 / elem_bytes;
+    if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0) return false;
+    if (t.shape[3] % vec != 0) return false;
+    if (t.shape[3] > 1 && t.strides[3] != 1) return false;
+    for (int d = 0; d < 3; ++d)
+        if (t.shape[d] > 1 && t.strides[d] % vec != 0) return false;
+    return true;
+}
+
+// Dense [B,T,X,Dpad] buffer for a tensor that is packed.
+struct Packed {
+    bool packed = false;
+    int64_t dpad = 0;
+    size_t offset = 0;
+    size_t bytes = 0;
+};
+
+struct Plan {
+    Instance instance;
+    InstanceShape shape;
+    int v_slices = 0, Vpad = 0;
+    int64_t items = 0;
+    std::vector<fwd::SeqInfo> seqs;
+    std::vector<int32_t> item_seq;
+    Packed q, k, v, o;
+    size_t off_seqs = 0, off_items = 0, off_gloc = 0, off_totals = 0, off_dstart = 0, off_states = 0,
+           off_slots = 0, off_adiag = 0, total = 0;
+};
+
+Packed plan_packing(const lla_tensor& t, int elem_bytes, size_t* cursor) {
+    Packed pk;
+    if (rows_readable(t, elem_bytes)) return pk;
+    pk.packed = true;
+    pk.dpad = round_up(t.shape[3], 16 / elem_bytes);
+    pk.offset = *cursor;
+    pk.bytes = static_cast<size_t>(t.shape[0] * t.shape[1] * t.shape[2] * pk.dpad) * elem_bytes;
+    *cursor = align_up(*cursor + pk.bytes);
+    return pk;
+}
+
+Plan make_plan(const ForwardProblem& p) {
+    Plan plan;
+    plan.instance = pick_instance(p);
+    plan.shape = fwd::instance_shape(plan.instance);
+    const Dims& d = p.dims;
+    plan.v_slices = static_cast<int>((d.V + plan.shape.v_slice - 1) / plan.shape.v_slice);
+    plan.Vpad = plan.v_slices * plan.shape.v_slice;
+    const int log2S = plan.shape.log2S;
+    int64_t items = 0;
+    for (const Sequence& s : p.sequences) {
+        fwd::SeqInfo info{};
+        info.start = s.start_position;
+        info.length = s.length;
+        info.batch = s.batch;
+        info.token_begin = s.token_begin;
+        info.sc0 = s.start_position >> log2S;
+        info.nsc = s.length > 0 ? static_cast<int32_t>(((s.start_position + s.length - 1) >> log2S) - info.sc0 + 1) : 0;
+        info.item_begin = static_cast<int32_t>(items);
+        for (int32_t i = 0; i < info.nsc; ++i) plan.item_seq.push_back(static_cast<int32_t>(plan.seqs.size()));
+        items += info.nsc;
+        plan.seqs.push_back(info);
+    }
+    plan.items = items;
+
+    const int64_t S = int64_t(1) << log2S;
+    const int64_t H = d.H, N = static_cast<int64_t>(plan.seqs.size());
+    size_t cur = 0;
+    auto take = [&](size_t bytes) {
+        const size_t at = cur;
+        cur = align_up(cur + bytes);
+        return at;
+    };
+    plan.off_seqs = take(N * sizeof(fwd::SeqInfo));
+    plan.off_items = take(items * sizeof(int32_t));
+    plan.off_gloc = take(H * items * S * sizeof(double));
+    plan.off_totals = take(H * items * sizeof(double));
+    plan.off_dstart = take(H * (items + N) * sizeof(double));
+    plan.off_states = take(H * items * fwd::kKMax * plan.Vpad * sizeof(float));
+    plan.off_slots = take(H * items * fwd::kKMax * plan.Vpad * plan.shape.state_bytes);
+    plan.off_adiag = take(d.G * items * S * fwd::kChunk * sizeof(float));
+    plan.q = plan_packing(p.inputs.q, plan.shape.elem_bytes, &cur);
+    plan.k = plan_packing(p.inputs.k, plan.shape.elem_bytes, &cur);
+    plan.v = plan_packing(p.inputs.v, plan.shape.elem_bytes, &cur);
+    plan.o = plan_packing(*p.o, plan.shape.elem_bytes, &cur);
+    plan.total = cur > 0 ? cur : kAlign;
+    return plan;
+}
+
+lla_status check_supported(const ForwardProblem& p) {
+    if (p.precision == Precision::F64)
+        return set_error(LLA_ERROR_UNSUPPORTED,
+                         "q.dtype is float64: the CUDA forward computes in float32, bfloat16 or float16 "
+                         "(use the CPU backend for float64)");
+    if (p.config.variant != LLA_VARIANT_MAMBA2)
+        return set_error(LLA_ERROR_UNSUPPORTED, "config.variant: the CUDA forward serves LLA_VARIANT_MAMBA2 only");
+    if (p.dims.K > fwd::kKMax)
+        return set_error(LLA_ERROR_UNSUPPORTED, "q.shape[3] (K) = " + std::to_string(p.dims.K) +
+                                                    ": the CUDA forward supports K <= " +
+                                                    std::to_string(fwd::kKMax));
+    return LLA_OK;
+}
+
+fwd::RowTensor row_tensor(const lla_tensor& t, const Packed& pk, char* ws) {
+    if (pk.packed) {
+        const int64_t x = t.shape[2], tt = t.shape[1];
+        return fwd::RowTensor{ws + pk.offset, tt * x * pk.dpad, x * pk.dpad, pk.dpad};
+    }
+    auto st = [&](int dim) { return t.shape[dim] > 1 ? t.strides[dim] : 0; };
+    return fwd::RowTensor{t.data, st(0), st(1), st(2)};
+}
+
+fwd::ScalarTensor scalar_tensor(const lla_tensor& t) {
+    fwd::ScalarTensor s{t.data, t.dtype, t.strides[0], t.strides[1], t.strides[2], t.ndim > 3 ? t.strides[3] : 0};
+    return s;
+}
+
+fwd::StateTensor state_tensor(const lla_state* st) {
+    fwd::StateTensor s{};
+    if (st == nullptr) return s;
+    const lla_tensor& lv = st->levels;
+    s.levels = static_cast<float*>(lv.data);
+    s.stride_n = lv.strides[0];
+    s.stride_h = lv.strides[1];
+    s.stride_l = lv.strides[2];
+    s.stride_k = lv.strides[3];
+    s.stride_v = lv.strides[4];
+    s.num_levels = static_cast<int32_t>(lv.shape[2]);
+    if (st->log_decay.ndim != 0) {
+        s.log_decay = static_cast<const float*>(st->log_decay.data);
+        s.ld_stride_n = st->log_decay.strides[0];
+        s.ld_stride_h = st->log_decay.strides[1];
+        s.ld_stride_l = st->log_decay.strides[2];
+    }
+    return s;
+}
+
+lla_status pack(const lla_tensor& t, const Packed& pk, char* ws, int elem_bytes, cudaStream_t stream) {
+    fwd::RepackArgs a{};
+    a.src = t.data;
+    a.dst = ws + pk.offset;
+    a.elem_bytes = elem_bytes;
+    for (int i = 0; i < 4; ++i) {
+        a.shape[i] = t.shape[i];
+        a.src_stride[i] = t.strides[i];
+    }
+    a.dst_stride[3] = 1;
+    a.dst_stride[2] = pk.dpad;
+    a.dst_stride[1] = t.shape[2] * pk.dpad;
+    a.dst_stride[0] = t.shape[1] * t.shape[2] * pk.dpad;
+    a.dst_last = pk.dpad;
+    return fwd::repack(a, stream);
+}
+
+lla_status unpack(const lla_tensor& t, const Packed& pk, char* ws, int elem_bytes, cudaStream_t stream) {
+    fwd::RepackArgs a{};
+    a.src = ws + pk.offset;
+    a.dst = t.data;
+    a.elem_bytes = elem_bytes;
+    for (int i = 0; i < 4; ++i) {
+        a.shape[i] = t.shape[i];
+        a.dst_stride[i] = t.strides[i];
+    }
+    a.src_stride[3] = 1;
+    a.src_stride[2] = pk.dpad;
+    a.src_stride[1] = t.shape[2] * pk.dpad;
+    a.src_stride[0] = t.shape[1] * t.shape[2] * pk.dpad;
+    a.dst_last = t.shape[3];
+    return fwd::repack(a, stream);
+}
+
+cudaEvent_t* g_phase_events = nullptr;
+
+}  // namespace
+
+namespace fwd {
+void set_phase_events(cudaEvent_t* events) { g_phase_events = events; }
+cudaEvent_t* phase_events() { return g_phase_events; }
+}  // namespace fwd
+
+size_t forward_workspace_bytes(const ForwardProblem& p) {
+    if (check_supported(p) != LLA_OK) {
+        clear_error();
+        return kAlign;
+    }
+    return make_plan(p).total;
+}
+
+lla_status forward(const ForwardProblem& p, void* workspace, cudaStream_t stream) {
+    if (const lla_status st = check_supported(p); st != LLA_OK) return st;
+    const Plan plan = make_plan(p);
+    char* ws = static_cast<char*>(workspace);
+    const int eb = plan.shape.elem_bytes;
+
+    if (!plan.seqs.empty())
+        LLA_CUDA_TRY(cudaMemcpyAsync(ws + plan.off_seqs, plan.seqs.data(), plan.seqs.size() * sizeof(fwd::SeqInfo),
+                                     cudaMemcpyHostToDevice, stream),
+                     "copy of the sequence plan to the device");
+    if (!plan.item_seq.empty())
+        LLA_CUDA_TRY(cudaMemcpyAsync(ws + plan.off_items, plan.item_seq.data(), plan.item_seq.size() * sizeof(int32_t),
+                                     cudaMemcpyHostToDevice, stream),
+                     "copy of the superchunk list to the device");
+    const std::pair<const lla_tensor*, const Packed*> inputs[] = {
+        {&p.inputs.q, &plan.q}, {&p.inputs.k, &plan.k}, {&p.inputs.v, &plan.v}};
+    for (const auto& [tensor, packed] : inputs) {
+        if (!packed->packed) continue;
+        if (const lla_status st = pack(*tensor, *packed, ws, eb, stream); st != LLA_OK) return st;
+    }
+
+    const Dims& d = p.dims;
+    fwd::ForwardParams fp{};
+    fp.H = static_cast<int32_t>(d.H);
+    fp.G = static_cast<int32_t>(d.G);
+    fp.heads_per_group = static_cast<int32_t>(d.H / d.G);
+    fp.K = static_cast<int32_t>(d.K);
+    fp.V = static_cast<int32_t>(d.V);
+    fp.L = static_cast<int32_t>(d.L);
+    fp.Vpad = plan.Vpad;
+    fp.v_slices = plan.v_slices;
+    fp.log2S = plan.shape.log2S;
+    fp.N = static_cast<int32_t>(plan.seqs.size());
+    fp.items = plan.items;
+    fp.item_offset = 0;
+    fp.scale = static_cast<float>(p.config.scale);
+    fp.q = row_tensor(p.inputs.q, plan.q, ws);
+    fp.k = row_tensor(p.inputs.k, plan.k, ws);
+    fp.v = row_tensor(p.inputs.v, plan.v, ws);
+    fp.o = row_tensor(*p.o, plan.o, ws);
+    fp.g = scalar_tensor(p.inputs.g);
+    fp.l = scalar_tensor(p.inputs.l);
+    fp.initial = state_tensor(p.initial_state);
+    fp.final_state = state_tensor(p.final_state);
+    fp.seqs = reinterpret_cast<const fwd::SeqInfo*>(ws + plan.off_seqs);
+    fp.item_seq = reinterpret_cast<const int32_t*>(ws + plan.off_items);
+    fp.gloc = reinterpret_cast<double*>(ws + plan.off_gloc);
+    fp.totals = reinterpret_cast<double*>(ws + plan.off_totals);
+    fp.dstart = reinterpret_cast<double*>(ws + plan.off_dstart);
+    fp.states = reinterpret_cast<float*>(ws + plan.off_states);
+    fp.slots = ws + plan.off_slots;
+    fp.adiag = reinterpret_cast<float*>(ws + plan.off_adiag);
+
+    lla_status st = LLA_OK;
+    switch (plan.instance) {
+        case Instance::Bf16: st = fwd::launch_forward_bf16(fp, stream); break;
+        case Instance::F16: st = fwd::launch_forward_f16(fp, stream); break;
+        case Instance::F32Tf32: st = fwd::launch_forward_f32_tf32(fp, stream); break;
+        case Instance::F32Exact: st = fwd::launch_forward_f32_exact(fp, stream); break;
+    }
+    if (st != LLA_OK) return st;
+    if (plan.o.packed) return unpack(*p.o, plan.o, ws, eb, stream);
+    return LLA_OK;
+}
+
+}  // namespace lla::cuda

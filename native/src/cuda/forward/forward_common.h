@@ -1,0 +1,129 @@
+// Definitions shared by the host planner and the device kernels of the CUDA
+// forward: tile constants, per-sequence metadata, and the level arithmetic
+// that decides which states a superchunk reads.
+//
+// Decomposition (DESIGN-NOTES "superchunk design"). Positions are absolute
+// within a sequence. Chunks are kChunk = 64 aligned positions; superchunks are
+// S = 2^log2S aligned positions (8 chunks for 16-bit inputs, 4 for float32).
+//  - chunk_states kernel, per (sequence, head, superchunk): local cumulative
+//    log decays (double), the superchunk state (K x V, fp32), and, once per
+//    group, Q K^T of every diagonal chunk tile.
+//  - upsweep kernel, per (sequence, head, state element): a binary-counter scan
+//    over the superchunks that stores, for every superchunk i, the dyadic
+//    block of superchunks that ends at i as a left child ("slot" i), and the
+//    high levels of the final state.
+//  - output kernel, per (sequence, head, superchunk): intra-chunk masked
+//    attention, the chunk-level Fenwick scan on chip, and the superchunk's
+//    incoming states (slots and levels of the initial state), then o.
+//  - final_state kernel: the final state's levels below the superchunk size.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define LLA_HD __host__ __device__ __forceinline__
+#else
+#define LLA_HD inline
+#endif
+
+namespace lla::cuda::fwd {
+
+constexpr int kChunk = 64;         // tokens per chunk
+constexpr int kLog2Chunk = 6;
+constexpr int kKMax = 128;         // K is padded to this in every instantiation
+constexpr int kThreads = 128;      // threads of the tiled kernels (4 warps)
+constexpr int kMaxHeights = 48;    // superchunk tree heights the up-sweep tracks
+constexpr int kMaxIncoming = 64;   // incoming states of one superchunk (<= bits of a position)
+
+// bit_length(x): 1 + index of the highest set bit, 0 for x == 0 (integer only,
+// SPEC "Levels").
+LLA_HD int bit_length(uint64_t x) {
+#if defined(__CUDA_ARCH__)
+    return x == 0 ? 0 : 64 - __clzll(static_cast<long long>(x));
+#else
+    return x == 0 ? 0 : 64 - __builtin_clzll(x);
+#endif
+}
+
+// lev(t, s) for s <= t: 0 when equal, else bit_length(t XOR s).
+LLA_HD int level_of(int64_t t, int64_t s) { return bit_length(static_cast<uint64_t>(t ^ s)); }
+
+// One sequence of the call, as the kernels see it.
+struct SeqInfo {
+    int64_t start;        // absolute position of the first token (n)
+    int64_t length;       // tokens in this call (may be 0)
+    int64_t batch;        // batch row of q, k, v, g, l, o
+    int64_t token_begin;  // index on the T axis of the first token
+    int64_t sc0;          // superchunk holding position `start`
+    int32_t nsc;          // superchunks touched by the call (0 when length == 0)
+    int32_t item_begin;   // index of the first of its nsc work items
+};
+
+// Index of sequence `seq`'s relative superchunk i in the per-head array of
+// cumulative decays at superchunk boundaries (nsc + 1 entries per sequence).
+LLA_HD int64_t dstart_index(const SeqInfo& s, int seq, int64_t i) { return s.item_begin + seq + i; }
+
+enum IncomingKind : int32_t { kFromSlot = 0, kFromInitial = 1 };
+
+// A state read by every target of a superchunk: targets t get
+// l[t, level_of(t, source_pos)] * exp(Gd[t] - gref) * q_t^T State.
+// kFromSlot: the up-sweep slot `index` (relative to sc0), gref = Gd at the
+// end of slot `index`. kFromInitial: level `index` of the initial state,
+// gref = Gd[start - 1] = 0.
+struct Incoming {
+    int32_t kind;
+    int32_t level;        // kFromInitial: state level read
+    int64_t index;        // kFromSlot: slot index relative to sc0
+    int64_t source_pos;   // a position inside the state's block
+};
+
+// Calls f(Incoming) for every state that superchunk P (absolute index) of
+// sequence s reads, in increasing level order. For P == sc0 these are the
+// nonempty buckets of the initial state (their level differs per target); for
+// P > sc0 the left siblings of P's ancestors in the superchunk tree: built by
+// the up-sweep (slot) when they end after sc0 starts, else a level of the
+// initial state unchanged.
+template <class F>
+LLA_HD void for_each_incoming(int64_t P, const SeqInfo& s, int log2S, bool has_initial, F&& f) {
+    const int64_t S = int64_t(1) << log2S;
+    if (P == s.sc0) {
+        if (!has_initial) return;
+        const uint64_t n = static_cast<uint64_t>(s.start);
+        for (int l = 1; l < 64 && (n >> (l - 1)) != 0; ++l)
+            if ((n >> (l - 1)) & 1u)
+                f(Incoming{kFromInitial, l, 0, static_cast<int64_t>((n >> l) << l)});
+        return;
+    }
+    for (int j = 1; j + log2S < 64 && (P >> (j - 1)) != 0; ++j) {
+        if (((P >> (j - 1)) & 1) == 0) continue;
+        const int64_t slot_abs = (P >> (j - 1)) << (j - 1);  // first superchunk of P's ancestor
+        const int64_t source = (slot_abs - 1) * S;             // inside the left sibling
+        if (slot_abs > s.sc0)
+            f(Incoming{kFromSlot, log2S + j, slot_abs - 1 - s.sc0, source});
+        else if (has_initial)
+            f(Incoming{kFromInitial, log2S + j, 0, source});
+    }
+}
+
+// How the final state's level L (1 <= L <= log2S, bit L-1 of x = start +
+// length set) is made: the call tokens [call_lo, call_hi) of its bucket, plus
+// initial-state levels: none, level L alone, or every level below L.
+enum PrePart : int32_t { kPreNone = 0, kPreSameLevel = 1, kPreAllBelow = 2 };
+struct LowLevelPlan {
+    int64_t call_lo, call_hi;
+    int32_t pre;
+};
+
+LLA_HD LowLevelPlan final_low_level(int64_t n, int64_t x, int L) {
+    const int64_t b = (x >> L) << L;
+    const int64_t e = b + (int64_t(1) << (L - 1));
+    LowLevelPlan plan{b > n ? b : n, e, kPreNone};
+    if (plan.call_lo > plan.call_hi) plan.call_lo = plan.call_hi;
+    if (b < n) {
+        const int m = x == n ? 0 : level_of(x, n);
+        plan.pre = L > m ? kPreSameLevel : (L == m ? kPreAllBelow : kPreNone);
+    }
+    return plan;
+}
+
+}  // namespace lla::cuda::fwd

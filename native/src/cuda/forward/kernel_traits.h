@@ -1,0 +1,109 @@
+// Compile-time configuration of one forward instantiation: element types,
+// tiled MMAs, shared-memory layouts and copy atoms (CuTe, SM80-style mma.sync
+// with ldmatrix, which also runs on sm_90a).
+//
+// Element: q, k, v, o type. StateOp: operand type of the state products
+// Q x State (bfloat16 for 16-bit inputs, since states outgrow float16's range;
+// float for float32 inputs). One warp tile is 16 rows; 4 warps stack along M.
+#pragma once
+
+#include <cute/tensor.hpp>
+#include <cutlass/numeric_types.h>
+
+#include <type_traits>
+
+#include "cuda/forward/forward_common.h"
+#include "cuda/forward/mma_fp32.h"
+
+namespace lla::cuda::fwd {
+
+using namespace cute;
+
+// Shared-memory tiles of 16-bit and 32-bit elements: rows of 64 (32) elements
+// = 128 bytes, swizzled in 16-byte units so that ldmatrix / fragment loads
+// and the 16-byte global copies are free of bank conflicts.
+template <int kBytes>
+struct SmemAtom;
+template <>
+struct SmemAtom<2> {
+    using Layout = decltype(composition(Swizzle<3, 3, 3>{}, cute::Layout<Shape<_8, _64>, Stride<_64, _1>>{}));
+    static constexpr int kCols = 64;
+};
+template <>
+struct SmemAtom<4> {
+    using Layout = decltype(composition(Swizzle<3, 2, 3>{}, cute::Layout<Shape<_8, _32>, Stride<_32, _1>>{}));
+    static constexpr int kCols = 32;
+};
+
+template <class T, int kRows, int kCols>
+using SmemTile = decltype(tile_to_shape(typename SmemAtom<sizeof(T)>::Layout{}, Shape<Int<kRows>, Int<kCols>>{}));
+
+// The (kCols x kRows) transposed view of a (kRows x kCols) tile.
+template <class Tile, int kRows, int kCols>
+using SmemTransposed = decltype(composition(Tile{}, make_layout(Shape<Int<kCols>, Int<kRows>>{}, GenRowMajor{})));
+
+template <class T>
+using CopyAtomN = std::conditional_t<sizeof(T) == 2, Copy_Atom<SM75_U32x4_LDSM_N, T>, Copy_Atom<DefaultCopy, T>>;
+template <class T>
+using CopyAtomT = std::conditional_t<sizeof(T) == 2, Copy_Atom<SM75_U16x8_LDSM_T, T>, Copy_Atom<DefaultCopy, T>>;
+
+// Global -> shared 16-byte cp.async copies by 128 threads: 16 rows x 8 vectors per pass.
+template <class T>
+using GmemCopy = decltype(make_tiled_copy(Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<cute::uint128_t>, T>{},
+                                          Layout<Shape<_16, _8>, Stride<_8, _1>>{},
+                                          Layout<Shape<_1, Int<16 / int(sizeof(T))>>>{}));
+// Shared -> global 16-byte stores.
+template <class T>
+using GmemStore = decltype(make_tiled_copy(Copy_Atom<AutoVectorizingCopyWithAssumedAlignment<128>, T>{},
+                                           Layout<Shape<_16, _8>, Stride<_8, _1>>{},
+                                           Layout<Shape<_1, Int<16 / int(sizeof(T))>>>{}));
+
+template <class Atom, int kAtomK>
+using TiledMma64 = TiledMMA<MMA_Atom<Atom>, Layout<Shape<_4, _1, _1>>, Tile<_64, _16, Int<kAtomK>>>;
+
+template <class Element_, class StateOp_, class AtomE, class AtomS, int kAtomK_, int kVSlice_, int kChunksPerSuper_>
+struct ForwardTraits {
+    using Element = Element_;
+    using StateOp = StateOp_;
+    static_assert(sizeof(Element) == sizeof(StateOp), "tiles of one instantiation share an element size");
+
+    static constexpr int kVSlice = kVSlice_;            // V columns per CTA
+    static constexpr int kChunksPerSuper = kChunksPerSuper_;
+    static constexpr int kLog2Chunks = kChunksPerSuper == 8 ? 3 : (kChunksPerSuper == 4 ? 2 : -1);
+    static_assert(kLog2Chunks > 0, "4 or 8 chunks per superchunk");
+    static constexpr int kLog2S = kLog2Chunk + kLog2Chunks;
+    static constexpr int kS = 1 << kLog2S;
+    static constexpr int kRLevels = kLog2Chunks;        // chunk levels kept on chip
+    static constexpr int kVec = 16 / int(sizeof(Element));
+    static_assert(kVSlice % SmemAtom<sizeof(Element)>::kCols == 0, "V slice is whole smem atoms");
+
+    using MmaE = TiledMma64<AtomE, kAtomK_>;  // Element x Element
+    using MmaS = TiledMma64<AtomS, kAtomK_>;  // StateOp x StateOp
+
+    using LayoutQK = SmemTile<Element, kChunk, kKMax>;        // Q or K chunk (tokens x K)
+    using LayoutKt = SmemTransposed<LayoutQK, kChunk, kKMax>; // K^T (K x tokens)
+    using LayoutV = SmemTile<Element, kChunk, kVSlice>;       // V chunk (tokens x V slice)
+    using LayoutVt = SmemTransposed<LayoutV, kChunk, kVSlice>;
+    using LayoutP = SmemTile<Element, kChunk, kChunk>;        // masked scores (targets x sources)
+    using LayoutO = SmemTile<Element, kChunk, kVSlice>;       // output staging, aliases P
+    using LayoutR = SmemTile<StateOp, kKMax, kVSlice>;        // a state (K x V slice)
+    using LayoutRt = SmemTransposed<LayoutR, kKMax, kVSlice>;
+
+    static constexpr int kQKBytes = kChunk * kKMax * int(sizeof(Element));
+    static constexpr int kVBytes = kChunk * kVSlice * int(sizeof(Element));
+    static constexpr int kPBytes = kChunk * kChunk * int(sizeof(Element));
+    static constexpr int kRBytes = kKMax * kVSlice * int(sizeof(StateOp));
+    static_assert(kRBytes <= kQKBytes, "an incoming state is staged in the K tile");
+    static_assert(kChunk * kVSlice <= kChunk * kChunk, "the output staging fits in the P tile");
+};
+
+using TraitsBf16 = ForwardTraits<cutlass::bfloat16_t, cutlass::bfloat16_t, SM80_16x8x16_F32BF16BF16F32_TN,
+                                 SM80_16x8x16_F32BF16BF16F32_TN, 16, 64, 8>;
+using TraitsF16 = ForwardTraits<cutlass::half_t, cutlass::bfloat16_t, SM80_16x8x16_F32F16F16F32_TN,
+                                SM80_16x8x16_F32BF16BF16F32_TN, 16, 64, 8>;
+using TraitsF32Tf32 = ForwardTraits<float, float, SM80_16x8x8_F32F32F32F32_TN_TF32,
+                                    SM80_16x8x8_F32F32F32F32_TN_TF32, 8, 32, 4>;
+using TraitsF32Exact = ForwardTraits<float, float, SM80_16x8x8_F32F32F32F32_TN_3xTF32,
+                                     SM80_16x8x8_F32F32F32F32_TN_3xTF32, 8, 32, 4>;
+
+}  // namespace lla::cuda::fwd

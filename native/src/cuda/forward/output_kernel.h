@@ -1,0 +1,295 @@
+// Kernel 3 of the forward, one CTA per (superchunk, head, V slice): writes o
+// for the superchunk's call tokens. Per chunk c of the superchunk:
+//  1. intra-chunk: P = (Q K^T) .* M with M[i,j] = scale l[i, lev(i,j)]
+//     exp(Gd_i - Gd_j) for j <= i (Q K^T from kernel 1, shared by the group),
+//     O = P V;
+//  2. the chunk's state K^T diag(exp(Gd_end - Gd_s)) V, merged Fenwick-style
+//     into the on-chip chunk-level states R[1..r] (r = log2 chunks per
+//     superchunk), each kept with the cumulative decay at its block end;
+//  3. O += scale l[i, 6 + m] exp(Gd_i - Gd_ref(m)) Q R[m] for every set bit m-1
+//     of c;
+//  4. O += the same for each incoming state of the superchunk (up-sweep
+//     slots and initial-state levels, see for_each_incoming), staged through
+//     the K tile, which step 2 has finished with.
+#pragma once
+
+#include "cuda/forward/tile_ops.h"
+
+namespace lla::cuda::fwd {
+
+template <class Traits>
+struct OutputSmem {
+    static constexpr int kLevels = Traits::kLog2S + 1;  // level scales kept per row: 0..log2S
+    static constexpr int kTiles = Traits::kQKBytes * 2 + Traits::kVBytes + Traits::kPBytes +
+                                  Traits::kRLevels * Traits::kRBytes;
+    static constexpr int kBytes = kTiles + Traits::kS * 8 + kMaxIncoming * 8 + kMaxIncoming * int(sizeof(Incoming)) +
+                                  kChunk * kLevels * 4 + kChunk * 4 * 2 + kMaxIncoming * 4 + 16;
+};
+
+template <class Traits>
+__global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
+    using Element = typename Traits::Element;
+    using StateOp = typename Traits::StateOp;
+    using Smem = OutputSmem<Traits>;
+    constexpr int kS = Traits::kS;
+    constexpr int kVs = Traits::kVSlice;
+    constexpr int kNC = Traits::kChunksPerSuper;
+    constexpr int kR = Traits::kRLevels;
+    constexpr int kLevels = Smem::kLevels;
+
+    extern __shared__ __align__(128) unsigned char smem[];
+    StateOp* q_ptr = reinterpret_cast<StateOp*>(smem);
+    Element* k_ptr = reinterpret_cast<Element*>(q_ptr + kChunk * kKMax);
+    Element* v_ptr = k_ptr + kChunk * kKMax;
+    Element* p_ptr = v_ptr + kChunk * kVs;
+    StateOp* r_ptr = reinterpret_cast<StateOp*>(p_ptr + kChunk * kChunk);
+    double* gsm = reinterpret_cast<double*>(r_ptr + kR * kKMax * kVs);
+    double* ent_gref = gsm + kS;
+    Incoming* ents = reinterpret_cast<Incoming*>(ent_gref + kMaxIncoming);
+    float* lsm = reinterpret_cast<float*>(ents + kMaxIncoming);
+    float* wsm = lsm + kChunk * kLevels;   // chunk-state weights per source row
+    float* rw = wsm + kChunk;              // row weights of the state being applied
+    float* ent_mult = rw + kChunk;
+    int* ent_count = reinterpret_cast<int*>(ent_mult + kMaxIncoming);
+
+    Tensor sQ = make_tensor(make_smem_ptr(q_ptr), typename Traits::LayoutQK{});
+    Tensor sK = make_tensor(make_smem_ptr(k_ptr), typename Traits::LayoutQK{});
+    Tensor sKt = make_tensor(make_smem_ptr(k_ptr), typename Traits::LayoutKt{});
+    Tensor sV = make_tensor(make_smem_ptr(v_ptr), typename Traits::LayoutV{});
+    Tensor sVt = make_tensor(make_smem_ptr(v_ptr), typename Traits::LayoutVt{});
+    Tensor sP = make_tensor(make_smem_ptr(p_ptr), typename Traits::LayoutP{});
+    Tensor sO = make_tensor(make_smem_ptr(p_ptr), typename Traits::LayoutO{});
+    StateOp* e_ptr = reinterpret_cast<StateOp*>(k_ptr);
+    Tensor sE = make_tensor(make_smem_ptr(e_ptr), typename Traits::LayoutR{});
+    Tensor sEt = make_tensor(make_smem_ptr(e_ptr), typename Traits::LayoutRt{});
+    auto sR = [&](int m) { return make_tensor(make_smem_ptr(r_ptr + (m - 1) * kKMax * kVs), typename Traits::LayoutR{}); };
+    auto sRt = [&](int m) { return make_tensor(make_smem_ptr(r_ptr + (m - 1) * kKMax * kVs), typename Traits::LayoutRt{}); };
+
+    const int64_t item = p.item_offset + blockIdx.y;
+    const int seq = p.item_seq[item];
+    const SeqInfo s = p.seqs[seq];
+    const int64_t rel = item - s.item_begin;
+    const int64_t P = s.sc0 + rel;
+    const int h = blockIdx.x / p.v_slices;
+    const int vs = blockIdx.x % p.v_slices;
+    const int grp = h / p.heads_per_group;
+    const int64_t base = P << Traits::kLog2S;
+    const int64_t lo = base > s.start ? base : s.start;
+    const int64_t hi = (base + kS < s.start + s.length) ? base + kS : s.start + s.length;
+    const int64_t head_item = static_cast<int64_t>(h) * p.items + item;
+    const int64_t dbase = static_cast<int64_t>(h) * (p.items + p.N);
+    const bool has_initial = p.initial.levels != nullptr;
+    const double d_super = p.dstart[dbase + dstart_index(s, seq, rel)];
+
+    if (threadIdx.x == 0) {
+        int count = 0;
+        for_each_incoming(P, s, Traits::kLog2S, has_initial, [&](const Incoming& in) {
+            if (count >= kMaxIncoming) return;
+            ents[count] = in;
+            if (in.kind == kFromSlot) {
+                ent_gref[count] = p.dstart[dbase + dstart_index(s, seq, in.index + 1)];
+                ent_mult[count] = 1.f;
+            } else {
+                ent_gref[count] = 0.0;
+                ent_mult[count] = state_multiplier(p.initial, seq, h, in.level);
+            }
+            ++count;
+        });
+        *ent_count = count;
+    }
+    for (int r = threadIdx.x; r < kS; r += kThreads) gsm[r] = p.gloc[head_item * kS + r];
+    __syncthreads();
+    const int num_incoming = *ent_count;
+
+    typename Traits::MmaE mma_e;
+    typename Traits::MmaS mma_s;
+    auto thr_mma = mma_e.get_thread_slice(threadIdx.x);
+    Tensor cS = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
+    Tensor cO = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
+    Tensor cH = thr_mma.partition_C(make_identity_tensor(Shape<Int<kKMax>, Int<kVs>>{}));
+
+    uint32_t r_valid = 0;       // bit m: R[m] holds a block
+    double r_gref[kR + 1];      // cumulative decay (local) at the end of R[m]'s block
+#pragma unroll
+    for (int m = 0; m <= kR; ++m) r_gref[m] = 0.0;
+
+    const int c_first = static_cast<int>((lo - base) >> kLog2Chunk);
+    const int c_last = static_cast<int>((hi - 1 - base) >> kLog2Chunk);
+    for (int c = c_first; c <= c_last; ++c) {
+        const int64_t cbase = base + c * kChunk;
+        const int64_t token0 = s.token_begin + (cbase - s.start);
+        const double* gchunk = gsm + c * kChunk;
+        auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
+
+        // 1. Tiles of the chunk.
+        const Element* k_row0 = static_cast<const Element*>(p.k.data) + s.batch * p.k.stride_b +
+                                token0 * p.k.stride_t + grp * p.k.stride_x;
+        Tensor gK = make_tensor(make_gmem_ptr(k_row0),
+                                make_layout(Shape<Int<kChunk>, Int<kKMax>>{}, make_stride(p.k.stride_t, _1{})));
+        load_tile_async<Element>(gK, sK, row_ok, p.K);
+        const Element* v_row0 = static_cast<const Element*>(p.v.data) + s.batch * p.v.stride_b +
+                                token0 * p.v.stride_t + h * p.v.stride_x + vs * kVs;
+        Tensor gV = make_tensor(make_gmem_ptr(v_row0),
+                                make_layout(Shape<Int<kChunk>, Int<kVs>>{}, make_stride(p.v.stride_t, _1{})));
+        load_tile_async<Element>(gV, sV, row_ok, p.V - vs * kVs);
+        const Element* q_row0 = static_cast<const Element*>(p.q.data) + s.batch * p.q.stride_b +
+                                token0 * p.q.stride_t + grp * p.q.stride_x;
+        if constexpr (std::is_same_v<Element, StateOp>) {
+            Tensor gQ = make_tensor(make_gmem_ptr(q_row0),
+                                    make_layout(Shape<Int<kChunk>, Int<kKMax>>{}, make_stride(p.q.stride_t, _1{})));
+            load_tile_async<Element>(gQ, sQ, row_ok, p.K);
+        } else {
+            load_tile_convert<Element, StateOp>(
+                sQ, [&](int r) { return q_row0 + r * p.q.stride_t; }, row_ok, p.K);
+        }
+        cp_async_fence();
+        for (int idx = threadIdx.x; idx < kChunk * kLevels; idx += kThreads) {
+            const int r = idx / kLevels, lev = idx % kLevels;
+            lsm[idx] = (row_ok(r) && lev < p.L)
+                           ? load_scalar(p.l, s.batch, s.token_begin + (cbase + r - s.start), h, lev)
+                           : 0.f;
+        }
+        const bool need_state = c < c_last;
+        if (need_state && threadIdx.x < kChunk) {
+            const int r = threadIdx.x;
+            wsm[r] = row_ok(r) ? expf(static_cast<float>(gchunk[kChunk - 1] - gchunk[r])) : 0.f;
+        }
+        Tensor acc_s = partition_fragment_C(mma_e, Shape<Int<kChunk>, Int<kChunk>>{});
+        static_assert(decltype(size(acc_s))::value == 32, "diagonal tile fragment is 32 floats per thread");
+        {
+            const float4* src = reinterpret_cast<const float4*>(p.adiag) +
+                                ((static_cast<int64_t>(grp) * p.items + item) * kNC + c) * 8 * kThreads;
+#pragma unroll
+            for (int j = 0; j < 8; ++j) {
+                const float4 a = src[j * kThreads + threadIdx.x];
+                acc_s(4 * j) = a.x;
+                acc_s(4 * j + 1) = a.y;
+                acc_s(4 * j + 2) = a.z;
+                acc_s(4 * j + 3) = a.w;
+            }
+        }
+        cp_async_wait<0>();
+        __syncthreads();
+
+        // 2. Level mask fused into the diagonal tile.
+#pragma unroll
+        for (int i = 0; i < size(acc_s); ++i) {
+            const int r = get<0>(cS(i)), col = get<1>(cS(i));
+            float val = 0.f;
+            if (col <= r && row_ok(col) && row_ok(r)) {
+                const float decay = expf(static_cast<float>(gchunk[r] - gchunk[col]));
+                val = acc_s(i) * p.scale * lsm[r * kLevels + level_of(r, col)] * decay;
+            }
+            sP(r, col) = Element(val);
+        }
+        __syncthreads();
+        Tensor acc_o = partition_fragment_C(mma_e, Shape<Int<kChunk>, Int<kVs>>{});
+        clear(acc_o);
+        gemm_smem<CopyAtomN<Element>, CopyAtomT<Element>>(mma_e, acc_o, sP, sVt);
+        __syncthreads();
+
+        // 3. Chunk state, merged into R[m] (m = level of the block ending at c).
+        if (need_state) {
+            for (int idx = threadIdx.x; idx < kChunk * kVs; idx += kThreads) {
+                const int r = idx / kVs, col = idx % kVs;
+                sV(r, col) = Element(float(sV(r, col)) * wsm[r]);
+            }
+            __syncthreads();
+            Tensor acc_h = partition_fragment_C(mma_e, Shape<Int<kKMax>, Int<kVs>>{});
+            clear(acc_h);
+            gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma_e, acc_h, sKt, sVt);
+            const int m = bit_length(static_cast<uint64_t>(c ^ (c + 1)));
+            const double g_cur = gchunk[kChunk - 1];
+            float fac[kR + 1];
+#pragma unroll
+            for (int l = 1; l <= kR; ++l)
+                fac[l] = (l < m && ((r_valid >> l) & 1u)) ? expf(static_cast<float>(g_cur - r_gref[l])) : 0.f;
+            auto sRm = sR(m);
+#pragma unroll
+            for (int i = 0; i < size(acc_h); ++i) {
+                const int kk = get<0>(cH(i)), vv = get<1>(cH(i));
+                float val = acc_h(i);
+#pragma unroll
+                for (int l = 1; l <= kR; ++l)
+                    if (l < m) val += fac[l] * float(sR(l)(kk, vv));
+                sRm(kk, vv) = StateOp(val);
+            }
+            r_valid |= 1u << m;
+#pragma unroll
+            for (int l = 1; l <= kR; ++l)
+                if (l == m) r_gref[l] = g_cur;
+            __syncthreads();
+        }
+
+        // 4. Chunk-level states of earlier chunks in the superchunk.
+#pragma unroll
+        for (int m = 1; m <= kR; ++m) {
+            if (((c >> (m - 1)) & 1) == 0 || ((r_valid >> m) & 1u) == 0) continue;
+            if (threadIdx.x < kChunk) {
+                const int r = threadIdx.x;
+                rw[r] = p.scale * lsm[r * kLevels + kLog2Chunk + m] * expf(static_cast<float>(gchunk[r] - r_gref[m]));
+            }
+            __syncthreads();
+            Tensor acc_u = partition_fragment_C(mma_s, Shape<Int<kChunk>, Int<kVs>>{});
+            clear(acc_u);
+            gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(mma_s, acc_u, sQ, sRt(m));
+#pragma unroll
+            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += rw[get<0>(cO(i))] * acc_u(i);
+            __syncthreads();
+        }
+
+        // 5. Incoming states of the superchunk, staged through the K tile.
+        for (int e = 0; e < num_incoming; ++e) {
+            const Incoming in = ents[e];
+            if (in.kind == kFromSlot) {
+                const StateOp* src = static_cast<const StateOp*>(p.slots) +
+                                     (static_cast<int64_t>(h) * p.items + s.item_begin + in.index) * kKMax * p.Vpad +
+                                     vs * kVs;
+                Tensor gE = make_tensor(make_gmem_ptr(src),
+                                        make_layout(Shape<Int<kKMax>, Int<kVs>>{}, make_stride(int64_t(p.Vpad), _1{})));
+                load_tile_async<StateOp>(gE, sE, [](int) { return true; }, kVs);
+                cp_async_fence();
+            } else {
+                const float mult = ent_mult[e];
+                for (int idx = threadIdx.x; idx < kKMax * kVs; idx += kThreads) {
+                    const int kk = idx / kVs, vv = idx % kVs;
+                    const int v = vs * kVs + vv;
+                    const float x = (kk < p.K && v < p.V) ? mult * load_state(p.initial, seq, h, in.level, kk, v) : 0.f;
+                    sE(kk, vv) = StateOp(x);
+                }
+            }
+            if (threadIdx.x < kChunk) {
+                const int r = threadIdx.x;
+                const int64_t pos = cbase + r;
+                float w = 0.f;
+                if (row_ok(r)) {
+                    const float lv = load_scalar(p.l, s.batch, s.token_begin + (pos - s.start), h,
+                                                 level_of(pos, in.source_pos));
+                    w = p.scale * lv * expf(static_cast<float>(d_super + gchunk[r] - ent_gref[e]));
+                }
+                rw[r] = w;
+            }
+            cp_async_wait<0>();
+            __syncthreads();
+            Tensor acc_u = partition_fragment_C(mma_s, Shape<Int<kChunk>, Int<kVs>>{});
+            clear(acc_u);
+            gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(mma_s, acc_u, sQ, sEt);
+#pragma unroll
+            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += rw[get<0>(cO(i))] * acc_u(i);
+            __syncthreads();
+        }
+
+        // 6. Output rows of the chunk.
+#pragma unroll
+        for (int i = 0; i < size(acc_o); ++i) sO(get<0>(cO(i)), get<1>(cO(i))) = Element(acc_o(i));
+        __syncthreads();
+        Element* o_row0 = static_cast<Element*>(p.o.data) + s.batch * p.o.stride_b + token0 * p.o.stride_t +
+                          h * p.o.stride_x + vs * kVs;
+        Tensor gO = make_tensor(make_gmem_ptr(o_row0),
+                                make_layout(Shape<Int<kChunk>, Int<kVs>>{}, make_stride(p.o.stride_t, _1{})));
+        store_tile<Element>(sO, gO, row_ok, p.V - vs * kVs);
+        __syncthreads();
+    }
+}
+
+}  // namespace lla::cuda::fwd

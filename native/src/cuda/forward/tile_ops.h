@@ -1,0 +1,129 @@
+// Device building blocks of the tiled forward kernels: predicated global <->
+// shared tile copies, a shared-memory GEMM over a TiledMMA, and scalar loads.
+#pragma once
+
+#include <cute/tensor.hpp>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "cuda/forward/forward_params.h"
+#include "cuda/forward/kernel_traits.h"
+
+namespace lla::cuda::fwd {
+
+using namespace cute;
+
+// Copies a (rows x cols) global tile into shared memory with 16-byte cp.async;
+// rows failing row_ok(r) and columns >= col_limit are zero-filled instead.
+template <class T, class GTensor, class STensor, class RowOk>
+__device__ __forceinline__ void load_tile_async(GTensor const& g, STensor& s, RowOk row_ok, int col_limit) {
+    using Copy = GmemCopy<T>;
+    Copy copy;
+    auto thr = copy.get_thread_slice(threadIdx.x);
+    Tensor tg = thr.partition_S(g);
+    Tensor ts = thr.partition_D(s);
+    Tensor tc = thr.partition_S(make_identity_tensor(make_shape(size<0>(s), size<1>(s))));
+#pragma unroll
+    for (int m = 0; m < size<1>(ts); ++m) {
+#pragma unroll
+        for (int k = 0; k < size<2>(ts); ++k) {
+            const auto coord = tc(0, m, k);
+            if (row_ok(get<0>(coord)) && get<1>(coord) < col_limit)
+                cute::copy(copy, tg(_, m, k), ts(_, m, k));
+            else
+                cute::clear(ts(_, m, k));
+        }
+    }
+}
+
+// Like load_tile_async but converting Src elements to the shared tile's type
+// through registers (16 bytes of source per step).
+template <class Src, class Dst, class STensor, class RowAddr, class RowOk>
+__device__ __forceinline__ void load_tile_convert(STensor& s, RowAddr row_addr, RowOk row_ok, int col_limit) {
+    constexpr int kRows = decltype(size<0>(s))::value;
+    constexpr int kCols = decltype(size<1>(s))::value;
+    constexpr int kVec = 16 / int(sizeof(Src));
+    for (int idx = threadIdx.x; idx < kRows * kCols / kVec; idx += kThreads) {
+        const int r = idx / (kCols / kVec);
+        const int c = (idx % (kCols / kVec)) * kVec;
+        Src vals[kVec];
+        if (row_ok(r) && c < col_limit) {
+            *reinterpret_cast<uint4*>(vals) = *reinterpret_cast<const uint4*>(row_addr(r) + c);
+        } else {
+#pragma unroll
+            for (int i = 0; i < kVec; ++i) vals[i] = Src(0.f);
+        }
+#pragma unroll
+        for (int i = 0; i < kVec; ++i) s(r, c + i) = Dst(float(vals[i]));
+    }
+}
+
+// Stores the valid rows / columns of a shared (rows x cols) tile to global memory.
+template <class T, class STensor, class GTensor, class RowOk>
+__device__ __forceinline__ void store_tile(STensor const& s, GTensor& g, RowOk row_ok, int col_limit) {
+    using Copy = GmemStore<T>;
+    Copy copy;
+    auto thr = copy.get_thread_slice(threadIdx.x);
+    Tensor ts = thr.partition_S(s);
+    Tensor tg = thr.partition_D(g);
+    Tensor tc = thr.partition_S(make_identity_tensor(make_shape(size<0>(s), size<1>(s))));
+#pragma unroll
+    for (int m = 0; m < size<1>(ts); ++m) {
+#pragma unroll
+        for (int k = 0; k < size<2>(ts); ++k) {
+            const auto coord = tc(0, m, k);
+            if (row_ok(get<0>(coord)) && get<1>(coord) < col_limit) cute::copy(copy, ts(_, m, k), tg(_, m, k));
+        }
+    }
+}
+
+// acc += A * B^T for shared tiles sA (M x Kd) and sB (N x Kd), fragments
+// loaded through the given copy atoms one k-block ahead of the MMAs.
+template <class CopyAtomA, class CopyAtomB, class TiledMma, class Acc, class SA, class SB>
+__device__ __forceinline__ void gemm_smem(TiledMma& mma, Acc& acc, SA const& sA, SB const& sB) {
+    auto thr_mma = mma.get_thread_slice(threadIdx.x);
+    Tensor tCrA = thr_mma.partition_fragment_A(sA);
+    Tensor tCrB = thr_mma.partition_fragment_B(sB);
+    auto copy_a = make_tiled_copy_A(CopyAtomA{}, mma);
+    auto copy_b = make_tiled_copy_B(CopyAtomB{}, mma);
+    auto thr_a = copy_a.get_thread_slice(threadIdx.x);
+    auto thr_b = copy_b.get_thread_slice(threadIdx.x);
+    Tensor tCsA = thr_a.partition_S(sA);
+    Tensor tCsB = thr_b.partition_S(sB);
+    Tensor tCrA_view = thr_a.retile_D(tCrA);
+    Tensor tCrB_view = thr_b.retile_D(tCrB);
+    cute::copy(copy_a, tCsA(_, _, _0{}), tCrA_view(_, _, _0{}));
+    cute::copy(copy_b, tCsB(_, _, _0{}), tCrB_view(_, _, _0{}));
+#pragma unroll
+    for (int kb = 0; kb < size<2>(tCrA); ++kb) {
+        if (kb + 1 < size<2>(tCrA)) {
+            cute::copy(copy_a, tCsA(_, _, kb + 1), tCrA_view(_, _, kb + 1));
+            cute::copy(copy_b, tCsB(_, _, kb + 1), tCrB_view(_, _, kb + 1));
+        }
+        cute::gemm(mma, tCrA(_, _, kb), tCrB(_, _, kb), acc);
+    }
+}
+
+// Scalar reads of g / l (float32 or a 16-bit compute dtype).
+__device__ __forceinline__ float load_scalar(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev) {
+    const int64_t off = b * t.stride_b + tok * t.stride_t + h * t.stride_h + lev * t.stride_l;
+    switch (t.dtype) {
+        case LLA_DTYPE_BFLOAT16: return __bfloat162float(static_cast<const __nv_bfloat16*>(t.data)[off]);
+        case LLA_DTYPE_FLOAT16: return __half2float(static_cast<const __half*>(t.data)[off]);
+        default: return static_cast<const float*>(t.data)[off];
+    }
+}
+
+// Element (k, v) of level `level` of a state tensor for sequence n, head h,
+// already multiplied by exp(log_decay) in the decode form.
+__device__ __forceinline__ float load_state(const StateTensor& st, int64_t n, int64_t h, int64_t level, int64_t k,
+                                            int64_t v) {
+    return st.levels[n * st.stride_n + h * st.stride_h + level * st.stride_l + k * st.stride_k + v * st.stride_v];
+}
+__device__ __forceinline__ float state_multiplier(const StateTensor& st, int64_t n, int64_t h, int64_t level) {
+    if (st.log_decay == nullptr) return 1.f;
+    return expf(st.log_decay[n * st.ld_stride_n + h * st.ld_stride_h + level * st.ld_stride_l]);
+}
+
+}  // namespace lla::cuda::fwd
