@@ -63,7 +63,8 @@ public final class BenchCommand implements Callable<Integer> {
     int warmup;
 
     @Option(names = "--decode-steps", defaultValue = "64",
-            description = "Decode steps timed after a prefill of T tokens (default: ${DEFAULT-VALUE}).")
+            description = "Decode steps timed after a prefill of T tokens and 8 x --warmup untimed steps "
+                    + "(default: ${DEFAULT-VALUE}).")
     int decodeSteps;
 
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw time against T into this PNG file.")
@@ -92,7 +93,11 @@ public final class BenchCommand implements Callable<Integer> {
 
         TextTable table = new TextTable("T", "forward", "backward", "fwd+bwd", "decode step", "forward tokens/s")
                 .minWidth(9);
-        TimingChart chart = new TimingChart("loglinear: log-linear Mamba-2 on " + engine.backend(), setup);
+        TimingChart chart = new TimingChart("loglinear: log-linear Mamba-2 on "
+                + engine.backend().name().toUpperCase(Locale.ROOT), setup);
+        // One untimed pass at the smallest length: the JIT compiles the call paths and the
+        // library starts its threads before anything is timed.
+        measure(lla, precision, lengths.stream().mapToInt(Integer::intValue).min().orElseThrow());
         for (int t : lengths) {
             Measured m = measure(lla, precision, t);
             double forwardSeconds = m.forwardNanos / 1e9;
@@ -116,7 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private Measured measure(LogLinear lla, ComputeDType precision, int length) {
-        long levels = AttentionShape.levelsForPosition(length + decodeSteps);
+        long levels = AttentionShape.levelsForPosition(length + 8L * warmup + decodeSteps);
         M2Problem p = SyntheticInputs.generate(batch, length, heads, groups, keyDim, valueDim, (int) levels,
                 lla.config().scale(), seed);
         AttentionShape shape = AttentionShape.of(batch, length, heads, groups, keyDim, valueDim, levels);
@@ -139,11 +144,15 @@ public final class BenchCommand implements Callable<Integer> {
         return new Measured(forward, backward, decodeStep(lla, precision, in, levels));
     }
 
-    /** Median time of one decode step at position T, after a prefill of the T tokens. */
+    /**
+     * Median time of one decode step just after position T: a prefill of the T tokens, then
+     * {@code 8 * warmup} untimed steps (the JIT and the caches warm up), then the timed steps.
+     */
     private double decodeStep(LogLinear lla, ComputeDType precision, AttentionInputs prompt, long levels) {
-        M2Problem tokens = SyntheticInputs.generate(batch, decodeSteps, heads, groups, keyDim, valueDim, (int) levels,
+        int untimed = 8 * warmup, steps = untimed + decodeSteps;
+        M2Problem tokens = SyntheticInputs.generate(batch, steps, heads, groups, keyDim, valueDim, (int) levels,
                 lla.config().scale(), seed + 1);
-        AttentionShape shape = AttentionShape.of(batch, decodeSteps, heads, groups, keyDim, valueDim, levels);
+        AttentionShape shape = AttentionShape.of(batch, steps, heads, groups, keyDim, valueDim, levels);
         Tensor q = direct(precision, "q", tokens.q(), shape.queryShape());
         Tensor k = direct(precision, "k", tokens.k(), shape.queryShape());
         Tensor v = direct(precision, "v", tokens.v(), shape.valueShape());
@@ -154,12 +163,14 @@ public final class BenchCommand implements Callable<Integer> {
         long[] times = new long[decodeSteps];
         try (DecodeState state = lla.newDecodeState(batch, heads, levels, keyDim, valueDim, precision.stateDType())) {
             state.prefill(prompt);
-            for (int i = 0; i < decodeSteps; i++) {
+            for (int i = 0; i < steps; i++) {
                 AttentionInputs token = AttentionInputs.of(one, q.slice(1, i, i + 1), k.slice(1, i, i + 1),
                         v.slice(1, i, i + 1), g.slice(1, i, i + 1), l.slice(1, i, i + 1));
                 long t0 = System.nanoTime();
                 state.stepInto(token, o);
-                times[i] = System.nanoTime() - t0;
+                if (i >= untimed) {
+                    times[i - untimed] = System.nanoTime() - t0;
+                }
             }
         }
         Arrays.sort(times);
