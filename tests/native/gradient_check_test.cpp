@@ -85,13 +85,7 @@ TEST_P(FiniteDifferences, BackwardMatchesCentralDifferences) {
 
 ProblemShape small(int64_t B, int64_t T, int64_t H, int64_t G, int64_t K, int64_t V, double scale,
                    std::vector<int64_t> cu_seqlens = {}) {
-    ProblemShape s;
-    s.B = B;
-    s.T = T;
-    s.H = H;
-    s.G = G;
-    s.K = K;
-    s.V = V;
+    ProblemShape s = shape_of(B, T, H, G, K, V);
     s.scale = scale;
     s.cu_seqlens = std::move(cu_seqlens);
     return s;

@@ -361,22 +361,17 @@ inline std::vector<double> api_decode_step(const M2Problem& p, const std::vector
         for (int64_t r : rows) out.insert(out.end(), x.begin() + r * width, x.begin() + (r + 1) * width);
         return out;
     };
-    HostTensor q = make_tensor(pick(p.q, p.G * p.K), {N, p.G, p.K}, dtype, Layout::Strided);
-    HostTensor k = make_tensor(pick(p.k, p.G * p.K), {N, p.G, p.K}, dtype, Layout::Contiguous);
-    HostTensor v = make_tensor(pick(p.v, p.H * p.V), {N, p.H, p.V}, dtype, Layout::Contiguous);
-    HostTensor g = make_tensor(pick(p.g, p.H), {N, p.H}, decay_dtype(dtype), Layout::Contiguous);
-    HostTensor l = make_tensor(pick(p.l, p.H * p.L), {N, p.H, p.L}, dtype, Layout::Strided);
+    ApiInputs token;  // time axis dropped: [N, ...]
+    token.q = make_tensor(pick(p.q, p.G * p.K), {N, p.G, p.K}, dtype, Layout::Strided);
+    token.k = make_tensor(pick(p.k, p.G * p.K), {N, p.G, p.K}, dtype, Layout::Contiguous);
+    token.v = make_tensor(pick(p.v, p.H * p.V), {N, p.H, p.V}, dtype, Layout::Contiguous);
+    token.g = make_tensor(pick(p.g, p.H), {N, p.H}, decay_dtype(dtype), Layout::Contiguous);
+    token.l = make_tensor(pick(p.l, p.H * p.L), {N, p.H, p.L}, dtype, Layout::Strided);
     HostTensor o({N, p.H, p.V}, dtype, Layout::Contiguous);
-    lla_inputs token;
-    std::memset(&token, 0, sizeof token);
-    token.q = q.tensor();
-    token.k = k.tensor();
-    token.v = v.tensor();
-    token.g = g.tensor();
-    token.l = l.tensor();
+    const lla_inputs inputs = token.view();
     lla_config config = make_config(p.scale, threads);
     lla_state s = state.view();
-    LLA_EXPECT_OK(lla_decode_step(&config, &token, &s, &o.tensor(), nullptr));
+    LLA_EXPECT_OK(lla_decode_step(&config, &inputs, &s, &o.tensor(), nullptr));
     return o.values();
 }
 

@@ -18,6 +18,17 @@ struct ProblemShape {
     double max_decay = 0.3;           // g uniform in [-max_decay, 0]
 };
 
+inline ProblemShape shape_of(int64_t B, int64_t T, int64_t H, int64_t G, int64_t K, int64_t V) {
+    ProblemShape s;
+    s.B = B;
+    s.T = T;
+    s.H = H;
+    s.G = G;
+    s.K = K;
+    s.V = V;
+    return s;
+}
+
 inline int64_t levels_for(int64_t last_position) {
     int64_t bits = 0;
     while ((last_position >> bits) != 0) ++bits;

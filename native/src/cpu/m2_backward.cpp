@@ -67,8 +67,10 @@ void write_group_gradients(const M2Plan<R>& plan, const BackwardProblem& p, int6
     }
 }
 
+}  // namespace
+
 template <class R>
-lla_status run(const BackwardProblem& p) {
+lla_status m2_backward(const BackwardProblem& p) {
     M2Plan<R> plan = backward_plan<R>(p);
     WorkspaceMemory memory;
     lla_status status = memory.acquire(p.workspace, p.workspace_bytes, carve_buffers(plan, nullptr));
@@ -117,17 +119,10 @@ lla_status run(const BackwardProblem& p) {
     return LLA_OK;
 }
 
-}  // namespace
-
 template <class R>
 size_t m2_backward_workspace_bytes(const BackwardProblem& p) {
     M2Plan<R> plan = backward_plan<R>(p);
     return carve_buffers(plan, nullptr);
-}
-
-template <class R>
-lla_status m2_backward(const BackwardProblem& p) {
-    return run<R>(p);
 }
 
 template size_t m2_backward_workspace_bytes<float>(const BackwardProblem&);

@@ -90,16 +90,13 @@ LLA_ALWAYS_INLINE void merge_segment_impl(const PairData<R>& d, int64_t j, Scrat
 
 template <class R>
 LLA_ALWAYS_INLINE void fold_merged_states_impl(const PairData<R>& d) {
-    LevelEntry<R> entries[64];
     const int kv = static_cast<int>(d.matrix_size());
     for (int64_t j = 0; j < d.num_boundaries; ++j) {
-        const int64_t b = d.boundary(j), a = d.segment_begin(j);
-        const int merge_into = level_of(b, a);
         R* merged = d.merged + static_cast<size_t>(j) * d.matrix_size();
-        const int count = collect_levels(d, a, entries);
-        for (int e = 0; e < count; ++e)
-            if (entries[e].level < merge_into)
-                axpy(kv, decay<R>(d.G(b - 1), d.G(entries[e].reference)), entries[e].matrix, merged);
+        const double g_end = d.G(d.boundary(j) - 1);
+        for_each_absorbed_level(d, j, [&](const LevelEntry<R>& entry) {
+            axpy(kv, decay<R>(g_end, d.G(entry.reference)), entry.matrix, merged);
+        });
     }
 }
 
@@ -210,19 +207,15 @@ LLA_ALWAYS_INLINE void merged_gradient_from_readers_impl(const PairData<R>& d, i
 
 template <class R>
 LLA_ALWAYS_INLINE void unfold_merged_gradients_impl(const PairData<R>& d) {
-    LevelEntry<R> entries[64];
     const int kv = static_cast<int>(d.matrix_size());
     for (int64_t j = d.num_boundaries - 1; j >= 0; --j) {
-        const int64_t b = d.boundary(j), a = d.segment_begin(j);
-        const int merge_into = level_of(b, a);
         const R* grad = d.merged_grad + static_cast<size_t>(j) * d.matrix_size();
-        const int count = collect_levels(d, a, entries);
-        for (int e = 0; e < count; ++e) {
-            const LevelEntry<R>& entry = entries[e];
-            if (entry.level >= merge_into || entry.merged_index < 0) continue;  // no gradient for the initial state
+        const double g_end = d.G(d.boundary(j) - 1);
+        for_each_absorbed_level(d, j, [&](const LevelEntry<R>& entry) {
+            if (entry.merged_index < 0) return;  // a level of the initial state: no gradient
             R* child = d.merged_grad + static_cast<size_t>(entry.merged_index) * d.matrix_size();
-            axpy(kv, decay<R>(d.G(b - 1), d.G(entry.reference)), grad, child);
-        }
+            axpy(kv, decay<R>(g_end, d.G(entry.reference)), grad, child);
+        });
     }
 }
 

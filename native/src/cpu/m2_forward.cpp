@@ -41,8 +41,10 @@ void export_final_state(M2Plan<R>& plan, const lla_state& state) {
         store_int64(state.position, n * state.position.strides[0], plan.pairs[static_cast<size_t>(n * H)].end);
 }
 
+}  // namespace
+
 template <class R>
-lla_status run(const ForwardProblem& p) {
+lla_status m2_forward(const ForwardProblem& p) {
     M2Plan<R> plan = forward_plan<R>(p);
     WorkspaceMemory memory;
     lla_status status = memory.acquire(p.workspace, p.workspace_bytes, carve_buffers(plan, nullptr));
@@ -66,17 +68,10 @@ lla_status run(const ForwardProblem& p) {
     return LLA_OK;
 }
 
-}  // namespace
-
 template <class R>
 size_t m2_forward_workspace_bytes(const ForwardProblem& p) {
     M2Plan<R> plan = forward_plan<R>(p);
     return carve_buffers(plan, nullptr);
-}
-
-template <class R>
-lla_status m2_forward(const ForwardProblem& p) {
-    return run<R>(p);
 }
 
 template size_t m2_forward_workspace_bytes<float>(const ForwardProblem&);

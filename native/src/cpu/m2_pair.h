@@ -102,6 +102,19 @@ inline int collect_levels(const PairData<R>& d, int64_t a, LevelEntry<R>* out) {
     return count;
 }
 
+// Calls fn(entry) for every level that the merged state of boundary j
+// absorbs: the levels of the state ready for its segment start that lie
+// below the level it forms.
+template <class R, class Fn>
+inline void for_each_absorbed_level(const PairData<R>& d, int64_t j, Fn&& fn) {
+    LevelEntry<R> entries[64];
+    const int64_t a = d.segment_begin(j);
+    const int forms = level_of(d.boundary(j), a);
+    const int count = collect_levels(d, a, entries);
+    for (int e = 0; e < count; ++e)
+        if (entries[e].level < forms) fn(entries[e]);
+}
+
 // Per-thread scratch of the chunk kernels.
 template <class R>
 struct Scratch {
