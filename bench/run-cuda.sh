@@ -26,11 +26,11 @@ export LLA_GOLDEN_DIR=$PWD/tests/data/golden
 
 status=0
 echo "== GPU tests"
-timeout 400 "$tests" --gtest_output="xml:$out/tests.xml" 2>&1 | tee "$out/tests.log" | \
+timeout 300 "$tests" --gtest_output="xml:$out/tests.xml" 2>&1 | tee "$out/tests.log" | \
     grep -E "^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]|Failure|error|Expected|Which is|rel" | head -150
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 
 echo "== benchmark"
-timeout 240 "$bench" --markdown "$out/bench.md" 2>&1 | tee "$out/bench.log"
+timeout 200 "$bench" --markdown "$out/bench.md" 2>&1 | tee "$out/bench.log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 exit $status

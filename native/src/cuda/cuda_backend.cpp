@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "core/error.h"
 #include "core/tensor_check.h"
@@ -23,11 +24,30 @@ constexpr size_t kWorkspaceAlign = 256;
 
 cudaStream_t as_stream(void* stream) { return static_cast<cudaStream_t>(stream); }
 
-// The same state without log_decay: what the forward kernels write (canonical).
-lla_state canonical_view(const lla_state& s) {
-    lla_state c = s;
-    c.log_decay = lla_tensor{};
-    return c;
+// A workspace query has no output yet (p.o == nullptr). Size for the worst
+// case, an output the kernels cannot write in place and must stage: a
+// descriptor of o's shape and dtype that is unaligned and not row-contiguous.
+// It is only measured, never dereferenced.
+lla_tensor unstaged_output_shape(const ForwardProblem& p) {
+    lla_tensor o = p.inputs.v;
+    o.data = reinterpret_cast<void*>(uintptr_t{1});
+    for (int i = 0; i < o.ndim; ++i) o.strides[i] = 2 * p.inputs.v.strides[i] + 1;
+    return o;
+}
+
+// The final positions (start + length of each sequence) are known on the
+// host: the backend writes them, the forward kernels write the levels. Queued
+// before the kernels; the final state never aliases an input (the core checks).
+lla_status write_final_positions(const ForwardProblem& p, cudaStream_t stream) {
+    const lla_tensor& pos = p.final_state->position;
+    std::vector<int64_t> values;
+    values.reserve(p.sequences.size());
+    for (const Sequence& s : p.sequences) values.push_back(s.start_position + s.length);
+    if (values.empty()) return LLA_OK;
+    const size_t pitch = static_cast<size_t>(pos.strides[0] > 0 ? pos.strides[0] : 1) * sizeof(int64_t);
+    return cuda_status(cudaMemcpy2DAsync(pos.data, pitch, values.data(), sizeof(int64_t), sizeof(int64_t),
+                                         values.size(), cudaMemcpyHostToDevice, stream),
+                       "copy of the final positions to final_state.position");
 }
 
 }  // namespace
@@ -44,7 +64,14 @@ bool CudaBackend::available() const {
 }
 
 lla_status CudaBackend::forward_workspace_size(const ForwardProblem& p, size_t* bytes) {
-    *bytes = forward_workspace_bytes(p) + kWorkspaceAlign;
+    if (p.o != nullptr) {
+        *bytes = forward_workspace_bytes(p) + kWorkspaceAlign;
+        return LLA_OK;
+    }
+    ForwardProblem query = p;
+    const lla_tensor o = unstaged_output_shape(p);
+    query.o = &o;
+    *bytes = forward_workspace_bytes(query) + kWorkspaceAlign;
     return LLA_OK;
 }
 
@@ -57,15 +84,7 @@ lla_status CudaBackend::forward(const ForwardProblem& p) {
     LLA_TRY_STATUS(guard.use(p.inputs.q.device_index));
     const cudaStream_t stream = as_stream(p.stream);
 
-    // The kernels export the canonical state; a decode-form final state gets
-    // its log_decay afterwards, in place (log_decay 0, levels unchanged).
     ForwardProblem q = p;
-    lla_state final_canonical{};
-    if (p.final_state != nullptr && is_present(p.final_state->log_decay)) {
-        final_canonical = canonical_view(*p.final_state);
-        q.final_state = &final_canonical;
-    }
-
     const size_t needed = forward_workspace_bytes(q);
     void* allocated = nullptr;
     void* base = p.workspace;
@@ -79,9 +98,8 @@ lla_status CudaBackend::forward(const ForwardProblem& p) {
     q.workspace = reinterpret_cast<void*>(aligned);
     q.workspace_bytes = needed;
 
-    lla_status status = cuda::forward(q, q.workspace, stream);
-    if (status == LLA_OK && q.final_state == &final_canonical)
-        status = convert_state(final_canonical, *p.final_state, p.dims, p.precision, stream);
+    lla_status status = p.final_state != nullptr ? write_final_positions(p, stream) : LLA_OK;
+    if (status == LLA_OK) status = cuda::forward(q, q.workspace, stream);
     if (allocated != nullptr) {
         const lla_status freed = cuda_status(cudaFreeAsync(allocated, stream), "cudaFreeAsync (forward workspace)");
         if (status == LLA_OK) status = freed;

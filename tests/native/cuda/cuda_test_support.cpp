@@ -349,7 +349,7 @@ ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState
         init_state = init->state();
     }
     if (final_levels > 0) {
-        HostState poisoned = HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, final_decode_form);
+        HostState poisoned = HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, false);
         fin = std::make_unique<DeviceState>(poisoned, dt == LLA_DTYPE_FLOAT64);
         fin_state = fin->state();
         fin->poison();
@@ -365,12 +365,21 @@ ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState
     expect_ok(lla_synchronize(LLA_BACKEND_CUDA, nullptr), "lla_synchronize");
     ForwardResult r;
     r.o = o.download();
-    if (fin) r.final_state = fin->download();
+    if (fin && final_decode_form) {
+        // The forward exports the canonical form; lla_state_convert gives the decode form.
+        DeviceState decode(HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, true),
+                           dt == LLA_DTYPE_FLOAT64);
+        decode.poison();
+        const lla_state dst = decode.state();
+        expect_ok(lla_state_convert(&cfg, &fin_state, &dst, nullptr), "lla_state_convert (canonical -> decode)");
+        r.final_state = decode.download();
+    } else if (fin) {
+        r.final_state = fin->download();
+    }
     return r;
 }
 
-ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t final_levels,
-                          bool final_decode_form) {
+ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t final_levels) {
     const int32_t f64 = LLA_DTYPE_FLOAT64;
     M2Problem c = p;
     ForwardResult r;
@@ -395,10 +404,9 @@ ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t 
     }
     lla_state fin_state{};
     if (final_levels > 0) {
-        r.final_state = HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, final_decode_form);
+        r.final_state = HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, false);
         HostState& f = r.final_state;
         fin_state.levels = host_tensor(f.levels.data(), f64, {f.N, f.H, f.Ls, f.K, f.V});
-        if (final_decode_form) fin_state.log_decay = host_tensor(f.log_decay.data(), f64, {f.N, f.H, f.Ls});
         fin_state.position = host_tensor(f.position.data(), LLA_DTYPE_INT64, {f.N});
     }
     lla_config cfg = lla_config_default();

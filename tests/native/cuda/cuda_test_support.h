@@ -126,14 +126,14 @@ struct ForwardResult {
 };
 
 // Forward on CUDA at `mode` (inputs rounded to mode.dtype on upload). The
-// output and the final state are poisoned first and checked to be finite
-// after the call by the caller. `final_levels` > 0 requests a final state
-// with that many levels, in the decode form if `final_decode_form`.
+// output and the final state are poisoned first; callers check that they are
+// finite. `final_levels` > 0 requests a final state with that many levels
+// (exported canonical, then turned into the decode form by
+// lla_state_convert if `final_decode_form`).
 ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState* initial = nullptr,
                            int64_t final_levels = 0, bool final_decode_form = false);
-// The float64 CPU forward, the reference.
-ForwardResult cpu_forward(const M2Problem& p, const HostState* initial = nullptr, int64_t final_levels = 0,
-                          bool final_decode_form = false);
+// The float64 CPU forward, the reference; its final state is canonical.
+ForwardResult cpu_forward(const M2Problem& p, const HostState* initial = nullptr, int64_t final_levels = 0);
 
 // One decode step of N sequences: tokens q, k [N,G,K], v [N,H,V], g [N,H], l [N,H,L].
 struct DecodeTokens {
