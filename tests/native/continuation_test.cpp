@@ -236,3 +236,48 @@ TEST(Continuation, ChainedForwardCallsEqualOneCall) {
 
 }  // namespace
 }  // namespace lla_test
+
+namespace lla_test {
+namespace {
+
+// Far positions, where no reference can prefill: a chunked call from a random
+// state at position P must equal P's decode steps, token by token, and leave
+// the same state. P just below 2^40 crosses a boundary that merges 40 levels;
+// P near 2^62 needs all 64 levels of an int64 position.
+TEST(Continuation, FarPositionsChunkedEqualsDecodeSteps) {
+    for (int64_t P : {(int64_t{1} << 40) - 3, (int64_t{1} << 62) - 100, (int64_t{1} << 33) + 64 * 5 + 7}) {
+        SCOPED_TRACE("start position " + std::to_string(P));
+        const int64_t r = 150, H = 2, K = 4, V = 3;
+        ProblemShape shape = shape_of(1, r, H, 1, K, V);
+        shape.extra_levels = levels_for(P + r - 1) - levels_for(r - 1);
+        const M2Problem drawn = random_problem(shape, static_cast<uint64_t>(P));
+        const ApiInputs inputs = make_inputs(drawn, LLA_DTYPE_FLOAT64, Layout::Contiguous);
+        const M2Problem p = as_stored(drawn, inputs);
+        const int64_t Ls = levels_for(P + r);
+        std::mt19937_64 rng(static_cast<uint64_t>(P));
+        std::vector<double> canonical = uniform(static_cast<size_t>(H * Ls * K * V), -1, 1, rng);
+        for (int64_t h = 0; h < H; ++h)  // empty levels of P hold zeros
+            for (int64_t l = 0; l < Ls; ++l)
+                if (l == 0 || !((P >> (l - 1)) & 1))
+                    std::fill_n(canonical.begin() + (h * Ls + l) * K * V, K * V, 0.0);
+
+        const ApiState initial = make_state(canonical, {P}, H, Ls, K, V, LLA_DTYPE_FLOAT64, true, Layout::Strided);
+        ApiState chunked_state = empty_state(1, H, Ls, K, V, LLA_DTYPE_FLOAT64, false, Layout::Contiguous);
+        const std::vector<double> chunked = api_forward(p, inputs, LLA_DTYPE_FLOAT64, Layout::Contiguous, 2, &initial,
+                                                        &chunked_state);
+        EXPECT_EQ(chunked_state.positions(), std::vector<int64_t>{P + r});
+
+        const ApiState stepped = make_state(canonical, {P}, H, Ls, K, V, LLA_DTYPE_FLOAT64, true, Layout::Contiguous);
+        std::vector<double> steps;
+        for (int64_t t = 0; t < r; ++t) {
+            const std::vector<double> o = api_decode_step(p, {t}, LLA_DTYPE_FLOAT64, stepped, 1);
+            steps.insert(steps.end(), o.begin(), o.end());
+        }
+        expect_close(chunked, steps, 1e-10, "chunked vs decode steps");
+        expect_close(chunked_state.canonical(), stepped.canonical(), 1e-10, "state after the tokens");
+        EXPECT_EQ(stepped.positions(), std::vector<int64_t>{P + r});
+    }
+}
+
+}  // namespace
+}  // namespace lla_test

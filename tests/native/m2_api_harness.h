@@ -137,6 +137,10 @@ public:
     double get(int64_t flat) const { return load_raw(offset(flat)); }
     void set(int64_t flat, double value) { store_raw(offset(flat), value); }
 
+    // Exact int64 elements (positions beyond 2^53 do not survive a double).
+    int64_t get_int64(int64_t flat) const { return reinterpret_cast<const int64_t*>(bytes_.data())[offset(flat)]; }
+    void set_int64(int64_t flat, int64_t value) { reinterpret_cast<int64_t*>(bytes_.data())[offset(flat)] = value; }
+
     std::vector<double> values() const {
         std::vector<double> out(static_cast<size_t>(count()));
         for (int64_t i = 0; i < count(); ++i) out[static_cast<size_t>(i)] = get(i);
@@ -262,7 +266,7 @@ struct ApiState {
     }
     std::vector<int64_t> positions() const {
         std::vector<int64_t> out;
-        for (double x : position.values()) out.push_back(static_cast<int64_t>(x));
+        for (int64_t n = 0; n < position.count(); ++n) out.push_back(position.get_int64(n));
         return out;
     }
 };
@@ -277,7 +281,7 @@ inline ApiState make_state(const std::vector<double>& canonical, const std::vect
     s.levels = HostTensor({N, H, Ls, K, V}, dtype, layout);
     s.log_decay = HostTensor({N, H, Ls}, dtype, layout);
     s.position = HostTensor({N}, LLA_DTYPE_INT64, Layout::Contiguous);
-    for (int64_t n = 0; n < N; ++n) s.position.set(n, static_cast<double>(positions[static_cast<size_t>(n)]));
+    for (int64_t n = 0; n < N; ++n) s.position.set_int64(n, positions[static_cast<size_t>(n)]);
     std::vector<double> stored = canonical;
     if (decode_form) {
         for (int64_t i = 0; i < N * H * Ls; ++i) {
