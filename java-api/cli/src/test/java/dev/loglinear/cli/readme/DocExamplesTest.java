@@ -9,6 +9,7 @@ import dev.loglinear.DecodeState;
 import dev.loglinear.Gradients;
 import dev.loglinear.LogLinear;
 import dev.loglinear.LogLinearConfig;
+import dev.loglinear.State;
 import dev.loglinear.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,28 +21,25 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java example of README.md, compiled and run: the lines between the markers below must
- * stand in the README's java block, word for word, so the README cannot drift from the API.
+ * The Java examples of README.md and docs/state-layout.md, compiled and run: the lines between
+ * each pair of markers below must stand in that document, word for word (indentation aside), so
+ * the documents cannot drift from the API.
  */
-class ReadmeExampleTest {
+class DocExamplesTest {
     private static final int B = 1, T = 4096, H = 8, G = 1, K = 64, V = 64;
+
+    /** Inputs for the examples: B, T, H, G, K, V as the documents use them. */
+    private final Random r = new Random(3);
+    private final int levels = (int) AttentionShape.minLevels(T);
+    private final float[] q = random(r, B * T * G * K, 0.125), k = random(r, B * T * G * K, 0.125);
+    private final float[] v = random(r, B * T * H * V, 1), dO = random(r, B * T * H * V, 1);
+    private final float[] g = filled(B * T * H, -0.05f), l = filled(B * T * H * levels, 1f);
+    private final AttentionInputs token = AttentionInputs.of(AttentionShape.token(B, H, G, K, V, 21),
+            random(r, B * G * K, 0.125), random(r, B * G * K, 0.125), random(r, B * H * V, 1), new float[B * H],
+            filled(B * H * 21, 1f));
 
     @Test
     void readmeExampleRunsAgainstTheRealApi() {
-        Random r = new Random(3);
-        int levels = (int) AttentionShape.minLevels(T);
-        float[] q = random(r, B * T * G * K, 0.125), k = random(r, B * T * G * K, 0.125);
-        float[] v = random(r, B * T * H * V, 1), dO = random(r, B * T * H * V, 1);
-        float[] g = new float[B * T * H], l = new float[B * T * H * levels];
-        Arrays.fill(g, -0.05f);
-        Arrays.fill(l, 1f);
-        int stateLevels = 21;
-        float[] lToken = new float[B * H * stateLevels];
-        Arrays.fill(lToken, 1f);
-        AttentionInputs token = AttentionInputs.of(AttentionShape.token(B, H, G, K, V, stateLevels),
-                random(r, B * G * K, 0.125), random(r, B * G * K, 0.125), random(r, B * H * V, 1), new float[B * H],
-                lToken);
-
         // README:begin
         LogLinear lla = LogLinear.create(LogLinearConfig.builder().scale(1.0 / Math.sqrt(64)).build());
         AttentionShape shape = AttentionShape.of(1, 4096, 8, 1, 64, 64);   // B, T, H, G, K, V
@@ -61,21 +59,56 @@ class ReadmeExampleTest {
     }
 
     @Test
-    void readmeShowsExactlyTheseLines() throws IOException {
-        Path readme = Path.of(System.getProperty("lla.readme"));
-        String text = Files.readString(readme);
-        assertThat(text).contains(exampleLines());
+    void stateLayoutExampleRunsAgainstTheRealApi() {
+        LogLinear lla = LogLinear.create(LogLinearConfig.builder().scale(1.0 / Math.sqrt(64)).build());
+        AttentionInputs in = AttentionInputs.of(AttentionShape.of(1, 4096, 8, 1, 64, 64), q, k, v, g, l);
+        Tensor stepped;
+        State exported;
+        // STATE:begin
+        State saved = State.zeros(1, 8, 21, 64, 64, DType.FLOAT32);     // canonical, 21 levels: up to 2^20 tokens
+        lla.forwardInto(in, null, Tensor.zeros(DType.FLOAT32, in.shape().valueShape()), saved);  // the prompt
+        long[] positions = saved.positionArray();                        // tokens seen, per sequence
+        try (DecodeState state = lla.newDecodeState(1, 8, 21, 64, 64, DType.FLOAT32)) {
+            state.importState(saved);                                    // same N, H, Ls, K, V
+            Tensor o = state.step(token);                                // continues at positions[0]
+            State now = state.exportState();                             // canonical again
+        // STATE:end
+            stepped = o;
+            exported = now;
+        }
+        assertThat(positions).containsExactly(4096);
+        assertThat(exported.positionArray()).containsExactly(4097);
+        assertThat(stepped.shape()).containsExactly(1, 8, 64);
     }
 
-    /** The example's lines from this file, indentation made relative as in the README. */
-    private static String exampleLines() throws IOException {
-        Path source = Path.of(System.getProperty("lla.test.sources"),
-                "dev/loglinear/cli/readme/ReadmeExampleTest.java");
+    @Test
+    void readmeShowsExactlyItsExample() throws IOException {
+        assertThat(Files.readString(Path.of(System.getProperty("lla.readme")))).contains(marked("README"));
+    }
+
+    @Test
+    void stateLayoutShowsExactlyItsExample() throws IOException {
+        String doc = Files.readString(Path.of(System.getProperty("lla.docs"), "state-layout.md"));
+        // The document indents its block by two spaces (inside a list item) and closes the try.
+        String expected = marked("STATE").lines().map(line -> "  " + line).collect(Collectors.joining("\n"));
+        assertThat(doc).contains(expected + "\n  }");
+    }
+
+    /** The lines between the {@code NAME:begin} and {@code NAME:end} markers of this file, less 8 spaces. */
+    private static String marked(String name) throws IOException {
+        Path source = Path.of(System.getProperty("lla.test.sources"), "dev/loglinear/cli/readme/DocExamplesTest.java");
         List<String> lines = Files.readAllLines(source);
-        int begin = lines.indexOf("        // README:begin"), end = lines.indexOf("        // README:end");
+        int begin = lines.indexOf("        // " + name + ":begin"), end = lines.indexOf("        // " + name + ":end");
+        assertThat(begin).as(name + " markers").isNotNegative().isLessThan(end);
         return lines.subList(begin + 1, end).stream()
                 .map(line -> line.length() >= 8 ? line.substring(8) : line.strip())
                 .collect(Collectors.joining("\n"));
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        Arrays.fill(a, value);
+        return a;
     }
 
     private static float[] random(Random r, int n, double std) {
