@@ -9,3 +9,4 @@ bash ci/setup-deps.sh
 bash ci/test-native.sh
 bash ci/build-cuda.sh
 bash ci/test-java.sh
+./lla demo   # the README run command, on the CPU: exits non-zero if a check fails
