@@ -30,22 +30,9 @@ protected:
     void SetUp() override {
         if (!gpu_available()) GTEST_SKIP() << "no CUDA device here";
         p_ = random_problem(1, 40, 2, 1, 16, 8, 3);
-        q_ = std::make_unique<DeviceArray>(LLA_DTYPE_FLOAT32, std::vector<int64_t>{1, 40, 1, 16});
-        k_ = std::make_unique<DeviceArray>(LLA_DTYPE_FLOAT32, std::vector<int64_t>{1, 40, 1, 16});
-        v_ = std::make_unique<DeviceArray>(LLA_DTYPE_FLOAT32, std::vector<int64_t>{1, 40, 2, 8});
-        g_ = std::make_unique<DeviceArray>(LLA_DTYPE_FLOAT32, std::vector<int64_t>{1, 40, 2});
-        l_ = std::make_unique<DeviceArray>(LLA_DTYPE_FLOAT32, std::vector<int64_t>{1, 40, 2, p_.L});
+        device_ = std::make_unique<DeviceInputs>(p_, LLA_DTYPE_FLOAT32);
         o_ = std::make_unique<DeviceArray>(LLA_DTYPE_FLOAT32, std::vector<int64_t>{1, 40, 2, 8});
-        q_->upload(p_.q);
-        k_->upload(p_.k);
-        v_->upload(p_.v);
-        g_->upload(p_.g);
-        l_->upload(p_.l);
-        in_.q = q_->tensor();
-        in_.k = k_->tensor();
-        in_.v = v_->tensor();
-        in_.g = g_->tensor();
-        in_.l = l_->tensor();
+        in_ = device_->inputs();
         cfg_ = lla_config_default();
         out_ = o_->tensor();
     }
@@ -58,19 +45,15 @@ protected:
     }
 
     void expect_valid_call_still_works() {
-        lla_inputs good{};
-        good.q = q_->tensor();
-        good.k = k_->tensor();
-        good.v = v_->tensor();
-        good.g = g_->tensor();
-        good.l = l_->tensor();
-        lla_tensor out = o_->tensor();
-        expect_ok(lla_forward(&cfg_, &good, nullptr, &out, nullptr, nullptr, 0, nullptr), "valid lla_forward");
+        const lla_tensor out = o_->tensor();
+        expect_ok(lla_forward(&cfg_, &device_->inputs(), nullptr, &out, nullptr, nullptr, 0, nullptr),
+                  "valid lla_forward");
         EXPECT_TRUE(all_finite(o_->download()));
     }
 
     M2Problem p_;
-    std::unique_ptr<DeviceArray> q_, k_, v_, g_, l_, o_;
+    std::unique_ptr<DeviceInputs> device_;
+    std::unique_ptr<DeviceArray> o_;
     lla_inputs in_{};
     lla_config cfg_{};
     lla_tensor out_{};
@@ -134,28 +117,16 @@ TEST_F(BadInputCuda, DecodeStepWithHostState) {
     std::vector<float> host_levels(H * Ls * K * V, 0.5f);
     DeviceArray position(LLA_DTYPE_INT64, {1});
     position.upload({3});
-    DeviceArray q(LLA_DTYPE_FLOAT32, {1, 1, K}), k(LLA_DTYPE_FLOAT32, {1, 1, K}), v(LLA_DTYPE_FLOAT32, {1, H, V}),
-        g(LLA_DTYPE_FLOAT32, {1, H}), l(LLA_DTYPE_FLOAT32, {1, H, 3}), o(LLA_DTYPE_FLOAT32, {1, H, V});
-    const DecodeTokens t = random_tokens(1, H, 1, K, V, 3, 1);
-    q.upload(t.q);
-    k.upload(t.k);
-    v.upload(t.v);
-    g.upload(t.g);
-    l.upload(t.l);
-    lla_inputs in{};
-    in.q = q.tensor();
-    in.k = k.tensor();
-    in.v = v.tensor();
-    in.g = g.tensor();
-    in.l = l.tensor();
+    DeviceArray o(LLA_DTYPE_FLOAT32, {1, H, V});
+    const DeviceInputs device(random_tokens(1, H, 1, K, V, 3, 1), LLA_DTYPE_FLOAT32, true);
     lla_state st{};
-    st.levels = q.tensor();  // replaced below: a CUDA descriptor over host memory
+    // A CUDA descriptor over host memory.
     const int64_t shape[5] = {1, H, Ls, K, V};
     ASSERT_EQ(lla_tensor_make_contiguous(&st.levels, host_levels.data(), LLA_DTYPE_FLOAT32, LLA_DEVICE_CUDA, 0, 5, shape),
               LLA_OK);
     st.position = position.tensor();
     const lla_tensor out = o.tensor();
-    EXPECT_EQ(lla_decode_step(&cfg_, &in, &st, &out, nullptr), LLA_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(lla_decode_step(&cfg_, &device.inputs(), &st, &out, nullptr), LLA_ERROR_INVALID_ARGUMENT);
     EXPECT_TRUE(LastErrorMentions("state.levels"));
     for (float x : host_levels) ASSERT_EQ(x, 0.5f);
     EXPECT_EQ(position.download(), std::vector<double>{3.0}) << "position advanced by a rejected step";

@@ -11,14 +11,6 @@
 namespace lla::cudatest {
 namespace {
 
-std::vector<double> token_slice(const std::vector<double>& o, const M2Problem& p, int64_t begin, int64_t count) {
-    std::vector<double> out;
-    const int64_t per = p.H * p.V;
-    for (int64_t b = 0; b < p.B; ++b)
-        out.insert(out.end(), o.begin() + (b * p.T + begin) * per, o.begin() + (b * p.T + begin + count) * per);
-    return out;
-}
-
 class Continuation : public ::testing::TestWithParam<std::tuple<int64_t, bool>> {};
 
 TEST_P(Continuation, PrefillThenChunkedAndDecodeSteps) {
@@ -48,7 +40,7 @@ TEST_P(Continuation, PrefillThenChunkedAndDecodeSteps) {
     HostState state = prefix.final_state;
     std::vector<double> stepped, expected;
     for (int64_t t = n; t < n + steps; ++t) {
-        const std::vector<double> o = cuda_decode_step(token_of(p, t), kF32Exact, &state);
+        const std::vector<double> o = cuda_decode_step(p.tokens(t, 1), kF32Exact, &state);
         stepped.insert(stepped.end(), o.begin(), o.end());
         const std::vector<double> want = token_slice(full.o, p, t, 1);
         expected.insert(expected.end(), want.begin(), want.end());
@@ -74,7 +66,7 @@ TEST(ContinuationBf16, DecodeStepsFromAPrefillAtBfloat16) {
     ForwardResult prefix = cuda_forward(p.tokens(0, n), kBf16, nullptr, 10, true);
     std::vector<double> stepped, expected;
     for (int64_t t = n; t < T; ++t) {
-        const std::vector<double> o = cuda_decode_step(token_of(p, t), kBf16, &prefix.final_state);
+        const std::vector<double> o = cuda_decode_step(p.tokens(t, 1), kBf16, &prefix.final_state);
         stepped.insert(stepped.end(), o.begin(), o.end());
         const std::vector<double> want = token_slice(full.o, p, t, 1);
         expected.insert(expected.end(), want.begin(), want.end());

@@ -322,26 +322,9 @@ HostState DeviceState::download() const {
 ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState* initial, int64_t final_levels,
                            bool final_decode_form) {
     const int32_t dt = mode.dtype;
-    const int32_t gdt = dt == LLA_DTYPE_FLOAT64 ? LLA_DTYPE_FLOAT64 : LLA_DTYPE_FLOAT32;
-    DeviceArray q(dt, {p.B, p.T, p.G, p.K}), k(dt, {p.B, p.T, p.G, p.K}), v(dt, {p.B, p.T, p.H, p.V}),
-        g(gdt, {p.B, p.T, p.H}), l(dt, {p.B, p.T, p.H, p.L}), o(dt, {p.B, p.T, p.H, p.V});
-    q.upload(p.q);
-    k.upload(p.k);
-    v.upload(p.v);
-    g.upload(p.g);
-    l.upload(p.l);
-    std::unique_ptr<DeviceArray> cu;
-    lla_inputs in{};
-    in.q = q.tensor();
-    in.k = k.tensor();
-    in.v = v.tensor();
-    in.g = g.tensor();
-    in.l = l.tensor();
-    if (!p.cu_seqlens.empty()) {
-        cu = std::make_unique<DeviceArray>(LLA_DTYPE_INT64, std::vector<int64_t>{int64_t(p.cu_seqlens.size())});
-        cu->upload(std::vector<double>(p.cu_seqlens.begin(), p.cu_seqlens.end()));
-        in.cu_seqlens = cu->tensor();
-    }
+    const DeviceInputs device(p, dt);
+    const lla_inputs in = device.inputs();
+    DeviceArray o(dt, {p.B, p.T, p.H, p.V});
     std::unique_ptr<DeviceState> init, fin;
     lla_state init_state{}, fin_state{};
     if (initial) {
@@ -420,82 +403,68 @@ ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t 
 }
 
 // ---------------------------------------------------------------------------
-DecodeTokens random_tokens(int64_t N, int64_t H, int64_t G, int64_t K, int64_t V, int64_t L, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    DecodeTokens t;
-    t.N = N;
-    t.H = H;
-    t.G = G;
-    t.K = K;
-    t.V = V;
-    t.L = L;
-    t.scale = 1.0 / std::sqrt(double(K));
-    t.q = uniform(rng, N * G * K, -1, 1);
-    t.k = uniform(rng, N * G * K, -1, 1);
-    t.v = uniform(rng, N * H * V, -1, 1);
-    t.g = uniform(rng, N * H, -0.3, 0);
-    t.l = uniform(rng, N * H * L, -0.5, 1.5);
-    return t;
+M2Problem random_tokens(int64_t N, int64_t H, int64_t G, int64_t K, int64_t V, int64_t L, uint64_t seed) {
+    return random_problem(N, 1, H, G, K, V, seed, L - 1);
 }
 
-DecodeTokens token_of(const M2Problem& p, int64_t t) {
-    const M2Problem one = p.tokens(t, 1);
-    DecodeTokens d;
-    d.N = p.B;
-    d.H = p.H;
-    d.G = p.G;
-    d.K = p.K;
-    d.V = p.V;
-    d.L = p.L;
-    d.scale = p.scale;
-    d.q = one.q;
-    d.k = one.k;
-    d.v = one.v;
-    d.g = one.g;
-    d.l = one.l;
-    return d;
+DeviceInputs::DeviceInputs(const M2Problem& p, int32_t dtype, bool decode_step) {
+    const int32_t gdt = dtype == LLA_DTYPE_FLOAT64 ? LLA_DTYPE_FLOAT64 : LLA_DTYPE_FLOAT32;
+    // Forward: [B, T, ...]; decode step: [N, ...] with N = B.
+    auto shape = [&](const std::vector<int64_t>& rest) {
+        std::vector<int64_t> full = decode_step ? std::vector<int64_t>{p.B} : std::vector<int64_t>{p.B, p.T};
+        full.insert(full.end(), rest.begin(), rest.end());
+        return full;
+    };
+    auto make = [&](int32_t dt, std::vector<int64_t> rest, const std::vector<double>& values) {
+        auto a = std::make_unique<DeviceArray>(dt, shape(rest));
+        a->upload(values);
+        return a;
+    };
+    q_ = make(dtype, {p.G, p.K}, p.q);
+    k_ = make(dtype, {p.G, p.K}, p.k);
+    v_ = make(dtype, {p.H, p.V}, p.v);
+    g_ = make(gdt, {p.H}, p.g);
+    l_ = make(dtype, {p.H, p.L}, p.l);
+    inputs_.q = q_->tensor();
+    inputs_.k = k_->tensor();
+    inputs_.v = v_->tensor();
+    inputs_.g = g_->tensor();
+    inputs_.l = l_->tensor();
+    if (!p.cu_seqlens.empty()) {
+        cu_seqlens_ = std::make_unique<DeviceArray>(LLA_DTYPE_INT64, std::vector<int64_t>{int64_t(p.cu_seqlens.size())});
+        cu_seqlens_->upload(std::vector<double>(p.cu_seqlens.begin(), p.cu_seqlens.end()));
+        inputs_.cu_seqlens = cu_seqlens_->tensor();
+    }
 }
 
-std::vector<double> cuda_decode_step(const DecodeTokens& t, const Mode& mode, HostState* state) {
-    const int32_t dt = mode.dtype;
-    const bool f64 = dt == LLA_DTYPE_FLOAT64;
-    const int32_t gdt = f64 ? LLA_DTYPE_FLOAT64 : LLA_DTYPE_FLOAT32;
-    DeviceArray q(dt, {t.N, t.G, t.K}), k(dt, {t.N, t.G, t.K}), v(dt, {t.N, t.H, t.V}), g(gdt, {t.N, t.H}),
-        l(dt, {t.N, t.H, t.L}), o(dt, {t.N, t.H, t.V});
-    q.upload(t.q);
-    k.upload(t.k);
-    v.upload(t.v);
-    g.upload(t.g);
-    l.upload(t.l);
+std::vector<double> cuda_decode_step(const M2Problem& t, const Mode& mode, HostState* state) {
+    const bool f64 = mode.dtype == LLA_DTYPE_FLOAT64;
+    const DeviceInputs device(t, mode.dtype, true);
+    DeviceArray o(mode.dtype, {t.B, t.H, t.V});
     DeviceState st(*state, f64);
-    lla_inputs in{};
-    in.q = q.tensor();
-    in.k = k.tensor();
-    in.v = v.tensor();
-    in.g = g.tensor();
-    in.l = l.tensor();
     lla_config cfg = lla_config_default();
     cfg.backend = LLA_BACKEND_CUDA;
     cfg.math_mode = mode.math_mode;
     cfg.scale = t.scale;
     const lla_state s = st.state();
     const lla_tensor out = o.tensor();
-    expect_ok(lla_decode_step(&cfg, &in, &s, &out, nullptr), std::string("lla_decode_step (CUDA, ") + mode.name + ")");
+    expect_ok(lla_decode_step(&cfg, &device.inputs(), &s, &out, nullptr),
+              std::string("lla_decode_step (CUDA, ") + mode.name + ")");
     expect_ok(lla_synchronize(LLA_BACKEND_CUDA, nullptr), "lla_synchronize");
     *state = st.download();
     return o.download();
 }
 
-std::vector<double> cpu_decode_step(const DecodeTokens& t, HostState* state) {
+std::vector<double> cpu_decode_step(const M2Problem& t, HostState* state) {
     const int32_t f64 = LLA_DTYPE_FLOAT64;
-    DecodeTokens c = t;
-    std::vector<double> o(t.N * t.H * t.V, NAN);
+    M2Problem c = t;
+    std::vector<double> o(t.B * t.H * t.V, NAN);
     lla_inputs in{};
-    in.q = host_tensor(c.q.data(), f64, {t.N, t.G, t.K});
-    in.k = host_tensor(c.k.data(), f64, {t.N, t.G, t.K});
-    in.v = host_tensor(c.v.data(), f64, {t.N, t.H, t.V});
-    in.g = host_tensor(c.g.data(), f64, {t.N, t.H});
-    in.l = host_tensor(c.l.data(), f64, {t.N, t.H, t.L});
+    in.q = host_tensor(c.q.data(), f64, {t.B, t.G, t.K});
+    in.k = host_tensor(c.k.data(), f64, {t.B, t.G, t.K});
+    in.v = host_tensor(c.v.data(), f64, {t.B, t.H, t.V});
+    in.g = host_tensor(c.g.data(), f64, {t.B, t.H});
+    in.l = host_tensor(c.l.data(), f64, {t.B, t.H, t.L});
     HostState& s = *state;
     lla_state st{};
     st.levels = host_tensor(s.levels.data(), f64, {s.N, s.H, s.Ls, s.K, s.V});
@@ -504,9 +473,17 @@ std::vector<double> cpu_decode_step(const DecodeTokens& t, HostState* state) {
     lla_config cfg = lla_config_default();
     cfg.backend = LLA_BACKEND_CPU;
     cfg.scale = t.scale;
-    const lla_tensor out = host_tensor(o.data(), f64, {t.N, t.H, t.V});
+    const lla_tensor out = host_tensor(o.data(), f64, {t.B, t.H, t.V});
     expect_ok(lla_decode_step(&cfg, &in, &st, &out, nullptr), "lla_decode_step (CPU, f64)");
     return o;
+}
+
+std::vector<double> token_slice(const std::vector<double>& o, const M2Problem& p, int64_t begin, int64_t count) {
+    std::vector<double> out;
+    const int64_t per = p.H * p.V;
+    for (int64_t b = 0; b < p.B; ++b)
+        out.insert(out.end(), o.begin() + (b * p.T + begin) * per, o.begin() + (b * p.T + begin + count) * per);
+    return out;
 }
 
 // ---------------------------------------------------------------------------

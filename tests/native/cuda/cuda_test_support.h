@@ -135,19 +135,29 @@ ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState
 // The float64 CPU forward, the reference; its final state is canonical.
 ForwardResult cpu_forward(const M2Problem& p, const HostState* initial = nullptr, int64_t final_levels = 0);
 
-// One decode step of N sequences: tokens q, k [N,G,K], v [N,H,V], g [N,H], l [N,H,L].
-struct DecodeTokens {
-    int64_t N = 1, H = 1, G = 1, K = 1, V = 1, L = 1;
-    double scale = 1.0;
-    std::vector<double> q, k, v, g, l;
-};
-DecodeTokens random_tokens(int64_t N, int64_t H, int64_t G, int64_t K, int64_t V, int64_t L, uint64_t seed);
-// Token t of every batch row of a problem as decode-step tokens.
-DecodeTokens token_of(const M2Problem& p, int64_t t);
+// Decode-step tokens are an M2Problem with T == 1: its batch rows are the N
+// sequences (q, k [N,1,G,K] hold the same elements as [N,G,K]).
+M2Problem random_tokens(int64_t N, int64_t H, int64_t G, int64_t K, int64_t V, int64_t L, uint64_t seed);
 
-// Decode steps in place on `state`; returns o [N,H,V].
-std::vector<double> cuda_decode_step(const DecodeTokens& t, const Mode& mode, HostState* state);
-std::vector<double> cpu_decode_step(const DecodeTokens& t, HostState* state);
+// The inputs of a problem uploaded to CUDA memory at `dtype` (g at float32,
+// float64 for float64): forward shapes, or, with `decode_step`, the token
+// shapes of a decode step (no T axis; needs T == 1).
+class DeviceInputs {
+public:
+    DeviceInputs(const M2Problem& p, int32_t dtype, bool decode_step = false);
+    const lla_inputs& inputs() const { return inputs_; }
+
+private:
+    std::unique_ptr<DeviceArray> q_, k_, v_, g_, l_, cu_seqlens_;
+    lla_inputs inputs_{};
+};
+
+// Decode step on tokens t (T == 1) in place on `state`; returns o [N,H,V].
+std::vector<double> cuda_decode_step(const M2Problem& t, const Mode& mode, HostState* state);
+std::vector<double> cpu_decode_step(const M2Problem& t, HostState* state);
+
+// o[:, begin:begin+count] of an output [B, T, H, V] of problem p.
+std::vector<double> token_slice(const std::vector<double>& o, const M2Problem& p, int64_t begin, int64_t count);
 
 // ||got - ref|| / ||ref||; +inf when got has NaN/Inf or the sizes differ.
 double relative_error(const std::vector<double>& got, const std::vector<double>& ref);

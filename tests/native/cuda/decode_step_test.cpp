@@ -55,7 +55,7 @@ TEST_P(DecodeStep, MatchesCpuOnMixedPositions) {
     HostState cpu_state = gpu_state;
     for (int step = 0; step < 3; ++step) {
         SCOPED_TRACE(step);
-        DecodeTokens t = random_tokens(int64_t(positions.size()), H, G, K, V, L, 100 + step);
+        M2Problem t = random_tokens(int64_t(positions.size()), H, G, K, V, L, 100 + step);
         if (!c.f64) {
             for (auto* x : {&t.q, &t.k, &t.v, &t.l, &t.g}) *x = round_all(LLA_DTYPE_FLOAT32, *x);
         }
@@ -101,7 +101,7 @@ TEST(DecodeStepStrided, PaddedStateMatchesDense) {
     const std::vector<int64_t> positions = {5, 300};
     const int64_t N = 2, H = 3, G = 1, K = 16, V = 12, Ls = 11, L = 10;
     const HostState start = random_state(positions, H, Ls, K, V, true, 21);
-    const DecodeTokens t = random_tokens(N, H, G, K, V, L, 22);
+    const M2Problem t = random_tokens(N, H, G, K, V, L, 22);
 
     HostState dense = start;
     const std::vector<double> o_dense = cuda_decode_step(t, kF32Exact, &dense);
@@ -114,19 +114,8 @@ TEST(DecodeStepStrided, PaddedStateMatchesDense) {
     log_decay.upload(start.log_decay);
     DeviceArray position(LLA_DTYPE_INT64, {N});
     position.upload({5, 300});
-    DeviceArray q(LLA_DTYPE_FLOAT32, {N, G, K}), k(LLA_DTYPE_FLOAT32, {N, G, K}), v(LLA_DTYPE_FLOAT32, {N, H, V}),
-        g(LLA_DTYPE_FLOAT32, {N, H}), l(LLA_DTYPE_FLOAT32, {N, H, L}), o(LLA_DTYPE_FLOAT32, {N, H, V});
-    q.upload(t.q);
-    k.upload(t.k);
-    v.upload(t.v);
-    g.upload(t.g);
-    l.upload(t.l);
-    lla_inputs in{};
-    in.q = q.tensor();
-    in.k = k.tensor();
-    in.v = v.tensor();
-    in.g = g.tensor();
-    in.l = l.tensor();
+    const DeviceInputs device(t, LLA_DTYPE_FLOAT32, true);
+    DeviceArray o(LLA_DTYPE_FLOAT32, {N, H, V});
     lla_state st{};
     st.levels = levels.tensor();
     st.log_decay = log_decay.tensor();
@@ -134,7 +123,7 @@ TEST(DecodeStepStrided, PaddedStateMatchesDense) {
     lla_config cfg = lla_config_default();
     cfg.scale = t.scale;
     const lla_tensor out = o.tensor();
-    expect_ok(lla_decode_step(&cfg, &in, &st, &out, nullptr), "lla_decode_step (strided state)");
+    expect_ok(lla_decode_step(&cfg, &device.inputs(), &st, &out, nullptr), "lla_decode_step (strided state)");
     EXPECT_LE(relative_error(o.download(), o_dense), 1e-6);  // only the summation order differs
     EXPECT_EQ(levels.download(), dense.levels);
     EXPECT_EQ(log_decay.download(), dense.log_decay);

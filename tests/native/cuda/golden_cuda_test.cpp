@@ -53,14 +53,6 @@ M2Problem from_case(const caseio::GoldenCase& c) {
 }
 
 // o[:, begin:begin+count] of a [B, T, H, V] output.
-std::vector<double> token_slice(const std::vector<double>& o, const M2Problem& p, int64_t begin, int64_t count) {
-    std::vector<double> out;
-    const int64_t per = p.H * p.V;
-    for (int64_t b = 0; b < p.B; ++b)
-        out.insert(out.end(), o.begin() + (b * p.T + begin) * per, o.begin() + (b * p.T + begin + count) * per);
-    return out;
-}
-
 int bit_length(uint64_t x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
 
 struct GoldenParam {
