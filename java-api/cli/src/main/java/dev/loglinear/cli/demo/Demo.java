@@ -96,34 +96,43 @@ public final class Demo {
         M2Problem p = problem.firstTokens(n);
         double[] d = Arrays.copyOf(dOut, n * s.heads() * s.dim());
         Set<ComputeDType> precisions = new LinkedHashSet<>(List.of(ComputeDType.F64, s.precision()));
-        for (ComputeDType precision : precisions) {
-            // Reduced precisions are judged against the formula on the same rounded inputs (SPEC.md).
-            M2Problem ref = precision == ComputeDType.BF16 ? rounded(p, precision) : p;
-            double[] refD = precision == ComputeDType.BF16 ? precision.rounded("do", d) : d;
-            double[] oRef = MaterializedM2.forward(ref);
-            MaterializedM2.Gradients gRef = MaterializedM2.backward(ref, refD);
-
-            AttentionShape shape = AttentionShape.of(1, n, p.heads(), p.groups(), p.keyDim(), p.valueDim(), p.levels());
-            AttentionInputs in = AttentionInputs.of(shape, precision.tensor("q", p.q(), shape.queryShape()),
-                    precision.tensor("k", p.k(), shape.queryShape()), precision.tensor("v", p.v(), shape.valueShape()),
-                    precision.tensor("g", p.g(), shape.gateShape()),
-                    precision.tensor("l", p.l(), shape.levelScaleShape()));
-            double[] o = lla.forward(in).toDoubleArray();
-            Gradients g = lla.backward(in, precision.tensor("do", d, shape.valueShape()));
-            String[] names = {"o", "dq", "dk", "dv", "dg", "dl"};
-            double[] errors = {Errors.relative(o, oRef), Errors.relative(g.dq().toDoubleArray(), gRef.dq()),
-                    Errors.relative(g.dk().toDoubleArray(), gRef.dk()), Errors.relative(g.dv().toDoubleArray(), gRef.dv()),
-                    Errors.relative(g.dg().toDoubleArray(), gRef.dg()), Errors.relative(g.dl().toDoubleArray(), gRef.dl())};
-            int worst = 0;
-            for (int i = 1; i < errors.length; i++) {
-                if (!(errors[i] <= errors[worst])) {
-                    worst = i;
-                }
+        try (ProgressBar bar = new ProgressBar("reference check", precisions.size(), out, s.progressBars())) {
+            for (ComputeDType precision : precisions) {
+                checkPrecision(lla, p, d, precision, bar);
+                bar.advance(1);
             }
-            checks.check(String.format(Locale.ROOT, "%s: o, dq, dk, dv, dg, dl (worst: %s)", precision.label(),
-                    names[worst]), errors[worst], precision.tolerance());
         }
         out.println();
+    }
+
+    /** The library at {@code precision} against the formula: o and every gradient, one check line. */
+    private void checkPrecision(LogLinear lla, M2Problem p, double[] d, ComputeDType precision, ProgressBar bar) {
+        int n = p.length();
+        // Reduced precisions are judged against the formula on the same rounded inputs (SPEC.md).
+        M2Problem ref = precision == ComputeDType.BF16 ? rounded(p, precision) : p;
+        double[] refD = precision == ComputeDType.BF16 ? precision.rounded("do", d) : d;
+        double[] oRef = MaterializedM2.forward(ref);
+        MaterializedM2.Gradients gRef = MaterializedM2.backward(ref, refD);
+
+        AttentionShape shape = AttentionShape.of(1, n, p.heads(), p.groups(), p.keyDim(), p.valueDim(), p.levels());
+        AttentionInputs in = AttentionInputs.of(shape, precision.tensor("q", p.q(), shape.queryShape()),
+                precision.tensor("k", p.k(), shape.queryShape()), precision.tensor("v", p.v(), shape.valueShape()),
+                precision.tensor("g", p.g(), shape.gateShape()),
+                precision.tensor("l", p.l(), shape.levelScaleShape()));
+        double[] o = lla.forward(in).toDoubleArray();
+        Gradients g = lla.backward(in, precision.tensor("do", d, shape.valueShape()));
+        String[] names = {"o", "dq", "dk", "dv", "dg", "dl"};
+        double[] errors = {Errors.relative(o, oRef), Errors.relative(g.dq().toDoubleArray(), gRef.dq()),
+                Errors.relative(g.dk().toDoubleArray(), gRef.dk()), Errors.relative(g.dv().toDoubleArray(), gRef.dv()),
+                Errors.relative(g.dg().toDoubleArray(), gRef.dg()), Errors.relative(g.dl().toDoubleArray(), gRef.dl())};
+        int worst = 0;
+        for (int i = 1; i < errors.length; i++) {
+            if (!(errors[i] <= errors[worst])) {
+                worst = i;
+            }
+        }
+        checks.check(String.format(Locale.ROOT, "%s: o, dq, dk, dv, dg, dl (worst: %s)", precision.label(),
+                names[worst]), errors[worst], precision.tolerance(), bar);
     }
 
     private static M2Problem rounded(M2Problem p, ComputeDType precision) {
@@ -248,38 +257,48 @@ public final class Demo {
         out.printf("4. Continuation: split at token %,d, export the state, and continue from it%n", n);
         int perToken = s.heads() * s.dim();
 
-        ForwardResult prefix = lla.forward(seq.tokens(0, n), null, true);
-        State state = prefix.finalState().orElseThrow();
-        AttentionInputs rest = seq.tokens(n, length);
-        double[] continued = lla.forward(rest, state, false).output().toDoubleArray();
-        checks.check("chunked: o of tokens " + n + ".." + (length - 1) + " vs one call",
-                Errors.relative(continued, Arrays.copyOfRange(full.o(), n * perToken, length * perToken)),
-                s.precision().tolerance());
-        Gradients g = lla.backward(rest, state, seq.upstreamGradient(n, length));
-        double worst = Math.max(Math.max(gradientError(g.dq(), full.gradients().dq(), n),
-                gradientError(g.dk(), full.gradients().dk(), n)), Math.max(gradientError(g.dv(), full.gradients().dv(), n),
-                Math.max(gradientError(g.dg(), full.gradients().dg(), n), gradientError(g.dl(), full.gradients().dl(), n))));
-        checks.check("chunked: gradients of tokens " + n + ".." + (length - 1) + " vs one call", worst,
-                s.precision().tolerance());
+        // units of work: 3 chunked calls, the prefill, the decode steps, the reference forward
+        try (ProgressBar bar = new ProgressBar("continuation", 5L + decodeSteps, out, s.progressBars())) {
+            ForwardResult prefix = lla.forward(seq.tokens(0, n), null, true);
+            State state = prefix.finalState().orElseThrow();
+            AttentionInputs rest = seq.tokens(n, length);
+            double[] continued = lla.forward(rest, state, false).output().toDoubleArray();
+            bar.advance(2);
+            checks.check("chunked: o of tokens " + n + ".." + (length - 1) + " vs one call",
+                    Errors.relative(continued, Arrays.copyOfRange(full.o(), n * perToken, length * perToken)),
+                    s.precision().tolerance(), bar);
+            Gradients g = lla.backward(rest, state, seq.upstreamGradient(n, length));
+            bar.advance(1);
+            Gradients w = full.gradients();
+            double worst = Math.max(Math.max(gradientError(g.dq(), w.dq(), n), gradientError(g.dk(), w.dk(), n)),
+                    Math.max(gradientError(g.dv(), w.dv(), n),
+                            Math.max(gradientError(g.dg(), w.dg(), n), gradientError(g.dl(), w.dl(), n))));
+            checks.check("chunked: gradients of tokens " + n + ".." + (length - 1) + " vs one call", worst,
+                    s.precision().tolerance(), bar);
 
-        try (DecodeState decoding = lla.newDecodeState(1, s.heads(), AttentionShape.levelsForPosition(length),
-                s.dim(), s.dim(), s.precision().stateDType())) {
-            decoding.prefill(seq.tokens(0, n));
-            ByteBuffer outputs = seq.outputBuffer();
-            for (int t = n; t < n + decodeSteps; t++) {
-                decoding.stepInto(seq.token(t), seq.stepOutput(outputs, t));
+            try (DecodeState decoding = lla.newDecodeState(1, s.heads(), AttentionShape.levelsForPosition(length),
+                    s.dim(), s.dim(), s.precision().stateDType())) {
+                decoding.prefill(seq.tokens(0, n));
+                bar.advance(1);
+                ByteBuffer outputs = seq.outputBuffer();
+                for (int t = n; t < n + decodeSteps; t++) {
+                    decoding.stepInto(seq.token(t), seq.stepOutput(outputs, t));
+                    bar.advance(1);
+                }
+                double[] decoded = Arrays.copyOfRange(seq.allOutputs(outputs).toDoubleArray(), n * perToken,
+                        (n + decodeSteps) * perToken);
+                checks.check("prefill " + n + " + decode " + decodeSteps + " steps: o vs one call",
+                        Errors.relative(decoded, Arrays.copyOfRange(full.o(), n * perToken, (n + decodeSteps) * perToken)),
+                        s.precision().tolerance(), bar);
+
+                State exported = decoding.exportState();
+                State reference = lla.forward(seq.tokens(0, n + decodeSteps), null, true).finalState().orElseThrow();
+                bar.advance(1);
+                long levels = Math.min(exported.stateLevels(), reference.stateLevels());
+                checks.check("exported decode state vs forward's final state at " + (n + decodeSteps),
+                        Errors.relative(exported.levels().slice(2, 0, levels).toDoubleArray(),
+                                reference.levels().slice(2, 0, levels).toDoubleArray()), s.precision().tolerance(), bar);
             }
-            double[] decoded = Arrays.copyOfRange(seq.allOutputs(outputs).toDoubleArray(), n * perToken,
-                    (n + decodeSteps) * perToken);
-            checks.check("prefill " + n + " + decode " + decodeSteps + " steps: o vs one call", Errors.relative(decoded,
-                    Arrays.copyOfRange(full.o(), n * perToken, (n + decodeSteps) * perToken)), s.precision().tolerance());
-
-            State exported = decoding.exportState();
-            State reference = lla.forward(seq.tokens(0, n + decodeSteps), null, true).finalState().orElseThrow();
-            long levels = Math.min(exported.stateLevels(), reference.stateLevels());
-            checks.check("exported decode state vs forward's final state at " + (n + decodeSteps),
-                    Errors.relative(exported.levels().slice(2, 0, levels).toDoubleArray(),
-                            reference.levels().slice(2, 0, levels).toDoubleArray()), s.precision().tolerance());
         }
     }
 
