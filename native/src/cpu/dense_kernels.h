@@ -156,26 +156,32 @@ LLA_ALWAYS_INLINE void scaled_copy(int n, R alpha, const R* __restrict x, R* __r
 }
 
 // sum x[i] * y[i] accumulated in double (used where cancellation matters).
-template <class R>
-LLA_ALWAYS_INLINE double dot_in_double(int n, const R* x, const R* y) {
+LLA_ALWAYS_INLINE double dot_in_double(int n, const double* x, const double* y) {
     using DVec = Simd<double>::Vec;
     constexpr int W = Simd<double>::width;
-    DVec acc0{}, acc1{};
+    DVec acc{};
     int i = 0;
-    for (; i + 2 * W <= n; i += 2 * W) {
-        DVec x0, y0, x1, y1;
-        for (int e = 0; e < W; ++e) {
-            x0[e] = x[i + e];
-            y0[e] = y[i + e];
-            x1[e] = x[i + W + e];
-            y1[e] = y[i + W + e];
-        }
-        acc0 += x0 * y0;
-        acc1 += x1 * y1;
-    }
-    acc0 += acc1;
+    for (; i + W <= n; i += W) acc += load_vec(x + i) * load_vec(y + i);
     double sum = 0;
-    for (int e = 0; e < W; ++e) sum += acc0[e];
+    for (int e = 0; e < W; ++e) sum += acc[e];
+    for (; i < n; ++i) sum += x[i] * y[i];
+    return sum;
+}
+
+LLA_ALWAYS_INLINE double dot_in_double(int n, const float* x, const float* y) {
+    typedef float Half __attribute__((vector_size(16)));  // as many floats as Simd<double> has doubles
+    using DVec = Simd<double>::Vec;
+    constexpr int W = Simd<double>::width;
+    DVec acc{};
+    int i = 0;
+    for (; i + W <= n; i += W) {
+        Half xs, ys;
+        std::memcpy(&xs, x + i, sizeof xs);
+        std::memcpy(&ys, y + i, sizeof ys);
+        acc += __builtin_convertvector(xs, DVec) * __builtin_convertvector(ys, DVec);
+    }
+    double sum = 0;
+    for (int e = 0; e < W; ++e) sum += acc[e];
     for (; i < n; ++i) sum += static_cast<double>(x[i]) * static_cast<double>(y[i]);
     return sum;
 }

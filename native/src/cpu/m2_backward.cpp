@@ -2,14 +2,12 @@
 // states are rebuilt (cheaper than storing them), their gradients are
 // accumulated from the targets that read them and pushed down the fold, and
 // every segment then produces its rows of dq, dk (per head), dv and dl. dg
-// comes last, from dG_t = q_t . dq_t - k_t . dk_t per head (every path that
-// multiplies by exp(G_t - G_s) contributes +a at t and -a at s), followed by
-// a reverse cumulative sum.
+// comes last, from dG_t = q_t . dq_t - k_t . dk_t per head, followed by a
+// reverse cumulative sum.
 #include <algorithm>
 #include <vector>
 
 #include "core/error.h"
-#include "cpu/dense_kernels.h"
 #include "cpu/m2_chunk_kernels.h"
 #include "cpu/m2_drivers.h"
 #include "cpu/m2_passes.h"
@@ -31,17 +29,13 @@ M2Plan<R> backward_plan(const BackwardProblem& p) {
     return plan;
 }
 
-// dg of one pair: dG_t = q_t . dq_t - k_t . dk_t, then dg_r = sum_{t >= r} dG_t.
+// dg of one pair: dg_r = sum_{t >= r} dL/dG_t (see decay_gradients).
 // Reuses the pair's cumulative-decay buffer, no longer needed.
 template <class R>
 void write_dg(const PairData<R>& d, const lla_tensor& dg, const Sequence& seq, int64_t head) {
     double* sums = d.cumdecay;
-    double running = 0.0;
-    for (int64_t t = d.len - 1; t >= 0; --t) {
-        const size_t row = static_cast<size_t>(t) * d.K;
-        running += dot_in_double(d.K, d.q + row, d.dq + row) - dot_in_double(d.K, d.k + row, d.dk + row);
-        sums[t] = running;
-    }
+    decay_gradients(d, sums);
+    for (int64_t t = d.len - 2; t >= 0; --t) sums[t] += sums[t + 1];
     scatter_block(dg, token_rows(dg, seq, 0, d.len, head, 1), sums);
 }
 

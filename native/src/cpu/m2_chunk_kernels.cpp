@@ -296,6 +296,14 @@ LLA_ALWAYS_INLINE void backward_segment_impl(const PairData<R>& d, int64_t s, Sc
     }
 }
 
+template <class R>
+LLA_ALWAYS_INLINE void decay_gradients_impl(const PairData<R>& d, double* dG) {
+    for (int64_t t = 0; t < d.len; ++t) {
+        const size_t row = static_cast<size_t>(t) * d.K;
+        dG[t] = dot_in_double(d.K, d.q + row, d.dq + row) - dot_in_double(d.K, d.k + row, d.dk + row);
+    }
+}
+
 }  // namespace
 
 // Multiversioned entry points: each is compiled for the baseline and for
@@ -318,5 +326,7 @@ LLA_MULTIVERSION void unfold_merged_gradients(const PairData<float>& d) { unfold
 LLA_MULTIVERSION void unfold_merged_gradients(const PairData<double>& d) { unfold_merged_gradients_impl(d); }
 LLA_MULTIVERSION void backward_segment(const PairData<float>& d, int64_t s, Scratch<float>& sc) { backward_segment_impl(d, s, sc); }
 LLA_MULTIVERSION void backward_segment(const PairData<double>& d, int64_t s, Scratch<double>& sc) { backward_segment_impl(d, s, sc); }
+LLA_MULTIVERSION void decay_gradients(const PairData<float>& d, double* dG) { decay_gradients_impl(d, dG); }
+LLA_MULTIVERSION void decay_gradients(const PairData<double>& d, double* dG) { decay_gradients_impl(d, dG); }
 
 }  // namespace lla::cpu

@@ -54,4 +54,10 @@ void unfold_merged_gradients(const PairData<double>& d);
 void backward_segment(const PairData<float>& d, int64_t s, Scratch<float>& scratch);
 void backward_segment(const PairData<double>& d, int64_t s, Scratch<double>& scratch);
 
+// dL/dG_t of every token of the pair, into dG[0..len): q_t . dq_t - k_t . dk_t
+// (this head's dq, dk; every path through exp(G_t - G_s) adds its term at t
+// and subtracts it at s), accumulated in double.
+void decay_gradients(const PairData<float>& d, double* dG);
+void decay_gradients(const PairData<double>& d, double* dG);
+
 }  // namespace lla::cpu
