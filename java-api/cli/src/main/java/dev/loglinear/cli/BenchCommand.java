@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
  * shapes, as a table and optionally a chart. Inputs live in native memory (direct buffers), so
  * the times are those of the library, not of copying Java arrays.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Lla.Version.class,
         description = "Time forward, backward and a decode step (median of --repeats runs) for each length T, "
                 + "print a table, and with --plot draw time against T as a PNG chart.")
 public final class BenchCommand implements Callable<Integer> {

@@ -23,11 +23,11 @@ import picocli.CommandLine.Option;
  * float64 {@code .npy}; checks the continuation contract at state_position; with
  * {@code --compare}, also checks every output against the case's reference at SPEC tolerance.
  */
-@Command(name = "compute", mixinStandardHelpOptions = true,
+@Command(name = "compute", mixinStandardHelpOptions = true, versionProvider = Lla.Version.class,
         description = {"Run a golden-format case (case.json + .npy inputs and do) through the Java API: "
                 + "forward + backward, and the state at state_position when the case has one. "
                 + "Writes o, dq, dk, dv, dg, dl [dbeta] [state] as float64 .npy into --out.",
-                "Exit codes: 0 ok, 2 a check failed, 3 an error (bad case, library error)."})
+                "Exit codes: 0 ok, 1 an error (usage, bad case, library error), 2 a check failed (as llacheck)."})
 public final class ComputeCommand implements Callable<Integer> {
 
     @Option(names = "--case", required = true, paramLabel = "DIR", description = "Case folder with case.json.")

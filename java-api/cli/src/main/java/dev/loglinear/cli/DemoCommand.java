@@ -9,11 +9,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code lla demo}: one long sequence through forward, backward and decode, checked. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Lla.Version.class,
         description = {"Run one long synthetic sequence through forward, backward and token-by-token decode, "
                 + "check the results against independent references, and show timings and the state memory "
                 + "as the sequence grows.",
-                "Exit codes: 0 every check passed, 2 a check failed, 3 an error."})
+                "Exit codes: 0 every check passed, 1 an error (usage, library error), 2 a check failed."})
 public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = {"-T", "--length"}, defaultValue = "32768", paramLabel = "T",

@@ -15,10 +15,13 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, ComputeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Lla implements Runnable {
 
-    /** Exit code of a check that failed (a wrong result, not a usage error). */
+    /**
+     * Exit code of a check that failed: a wrong result, not a usage error (as the native
+     * {@code llacheck} reports a failed check).
+     */
     public static final int EXIT_CHECK_FAILED = 2;
-    /** Exit code of an error reported by the library or the file system. */
-    public static final int EXIT_ERROR = 3;
+    /** Exit code of a usage error or an error reported by the library or the file system (as llacheck). */
+    public static final int EXIT_ERROR = 1;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -35,6 +38,11 @@ public final class Lla implements Runnable {
     /** Runs the command line and returns its exit code (for tests). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Lla());
+        CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
+        cli.setParameterExceptionHandler((e, parseArgs) -> {
+            usage.handleParseException(e, parseArgs); // prints the error and the usage
+            return EXIT_ERROR;
+        });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("lla " + cmd.getCommandName() + ": " + describe(e));
             return EXIT_ERROR;

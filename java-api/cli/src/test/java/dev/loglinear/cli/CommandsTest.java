@@ -45,6 +45,37 @@ class CommandsTest {
     }
 
     @Test
+    void computeExitsWithTwoWhenAResultMissesTheReference() throws IOException {
+        // A copy of a golden case whose reference output is off by 1%: the computed o must fail --compare.
+        Path dir = tmp.resolve("tampered-case");
+        Files.createDirectories(dir);
+        Path source = GoldenData.root().resolve("m2_t7");
+        try (var files = Files.list(source)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        dev.loglinear.cli.io.NpyArray o = dev.loglinear.cli.io.Npy.read(source.resolve("o.npy"));
+        double[] off = o.data().clone();
+        for (int i = 0; i < off.length; i++) {
+            off[i] *= 1.01;
+        }
+        dev.loglinear.cli.io.Npy.write(dir.resolve("o.npy"), new dev.loglinear.cli.io.NpyArray(o.shape(), off));
+        ConsoleCapture.Run run = ConsoleCapture.lla("compute", "--case", dir.toString(), "--out",
+                tmp.resolve("out").toString(), "--compare");
+        assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(Lla.EXIT_CHECK_FAILED);
+        assertThat(run.out()).containsPattern("reference: o +relative error 9\\.9\\d*e-03 .*FAILED")
+                .contains("reference: dq").contains("lla compute: FAILED");
+    }
+
+    @Test
+    void anUnknownOptionIsAUsageError() {
+        ConsoleCapture.Run run = ConsoleCapture.lla("demo", "--no-such-option");
+        assertThat(run.exitCode()).isEqualTo(Lla.EXIT_ERROR);
+        assertThat(run.err()).contains("Unknown option: '--no-such-option'");
+    }
+
+    @Test
     void computeNamesAMissingCaseFolder() {
         Path missing = tmp.resolve("no-such-case");
         ConsoleCapture.Run run = ConsoleCapture.lla("compute", "--case", missing.toString(), "--out",
