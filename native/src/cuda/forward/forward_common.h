@@ -31,7 +31,7 @@ namespace lla::cuda::fwd {
 constexpr int kChunk = 64;         // tokens per chunk
 constexpr int kLog2Chunk = 6;
 constexpr int kKMax = 128;         // K is padded to this in every instantiation
-constexpr int kThreads = 128;      // threads of the tiled kernels (4 warps)
+constexpr int kThreads = 256;      // threads of the tiled kernels (8 warps: 4 along M x 2 along N)
 constexpr int kMaxHeights = 48;    // superchunk tree heights the up-sweep tracks
 constexpr int kMaxIncoming = 64;   // incoming states of one superchunk (<= bits of a position)
 

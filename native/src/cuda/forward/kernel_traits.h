@@ -4,7 +4,8 @@
 //
 // Element: q, k, v, o type. StateOp: operand type of the state products
 // Q x State (bfloat16 for 16-bit inputs, since states outgrow float16's range;
-// float for float32 inputs). One warp tile is 16 rows; 4 warps stack along M.
+// float for float32 inputs). Warp tiles are 16 rows; 8 warps as 4 along M x
+// 2 along N.
 #pragma once
 
 #include <cute/tensor.hpp>
@@ -47,19 +48,19 @@ using CopyAtomN = std::conditional_t<sizeof(T) == 2, Copy_Atom<SM75_U32x4_LDSM_N
 template <class T>
 using CopyAtomT = std::conditional_t<sizeof(T) == 2, Copy_Atom<SM75_U16x8_LDSM_T, T>, Copy_Atom<DefaultCopy, T>>;
 
-// Global -> shared 16-byte cp.async copies by 128 threads: 16 rows x 8 vectors per pass.
+// Global -> shared 16-byte cp.async copies by 256 threads: 32 rows x 8 vectors per pass.
 template <class T>
 using GmemCopy = decltype(make_tiled_copy(Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<cute::uint128_t>, T>{},
-                                          Layout<Shape<_16, _8>, Stride<_8, _1>>{},
+                                          Layout<Shape<_32, _8>, Stride<_8, _1>>{},
                                           Layout<Shape<_1, Int<16 / int(sizeof(T))>>>{}));
 // Shared -> global 16-byte stores.
 template <class T>
 using GmemStore = decltype(make_tiled_copy(Copy_Atom<AutoVectorizingCopyWithAssumedAlignment<128>, T>{},
-                                           Layout<Shape<_16, _8>, Stride<_8, _1>>{},
+                                           Layout<Shape<_32, _8>, Stride<_8, _1>>{},
                                            Layout<Shape<_1, Int<16 / int(sizeof(T))>>>{}));
 
 template <class Atom, int kAtomK>
-using TiledMma64 = TiledMMA<MMA_Atom<Atom>, Layout<Shape<_4, _1, _1>>, Tile<_64, _16, Int<kAtomK>>>;
+using TiledMma64 = TiledMMA<MMA_Atom<Atom>, Layout<Shape<_4, _2, _1>>, Tile<_64, _32, Int<kAtomK>>>;
 
 template <class Element_, class StateOp_, class AtomE, class AtomS, int kAtomK_, int kVSlice_, int kChunksPerSuper_>
 struct ForwardTraits {
@@ -76,6 +77,12 @@ struct ForwardTraits {
     static constexpr int kRLevels = kLog2Chunks;        // chunk levels kept on chip
     static constexpr int kVec = 16 / int(sizeof(Element));
     static_assert(kVSlice % SmemAtom<sizeof(Element)>::kCols == 0, "V slice is whole smem atoms");
+    static_assert(kS % kThreads == 0, "whole positions per thread in the decay scan");
+    // CTAs per SM the register budget is set for (16-bit: 2; float32 tiles need
+    // more shared memory than two CTAs get anyway).
+    static constexpr int kMinBlocks = sizeof(Element) == 2 ? 2 : 1;
+    // Floats of a 64 x 64 accumulator tile per thread (Q K^T diagonal tiles).
+    static constexpr int kDiagFrag = kChunk * kChunk / kThreads;
 
     using MmaE = TiledMma64<AtomE, kAtomK_>;  // Element x Element
     using MmaS = TiledMma64<AtomS, kAtomK_>;  // StateOp x StateOp

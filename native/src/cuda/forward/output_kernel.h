@@ -27,7 +27,7 @@ struct OutputSmem {
 };
 
 template <class Traits>
-__global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
+__global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(ForwardParams p) {
     using Element = typename Traits::Element;
     using StateOp = typename Traits::StateOp;
     using Smem = OutputSmem<Traits>;
@@ -106,7 +106,6 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
     auto thr_mma = mma_e.get_thread_slice(threadIdx.x);
     Tensor cS = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
     Tensor cO = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
-    Tensor cH = thr_mma.partition_C(make_identity_tensor(Shape<Int<kKMax>, Int<kVs>>{}));
 
     uint32_t r_valid = 0;       // bit m: R[m] holds a block
     double r_gref[kR + 1];      // cumulative decay (local) at the end of R[m]'s block
@@ -115,13 +114,12 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
 
     const int c_first = static_cast<int>((lo - base) >> kLog2Chunk);
     const int c_last = static_cast<int>((hi - 1 - base) >> kLog2Chunk);
-    for (int c = c_first; c <= c_last; ++c) {
+
+    // Queues the Q, K, V tiles of chunk c (cp.async; Q converted when StateOp differs).
+    auto issue_tiles = [&](int c) {
         const int64_t cbase = base + c * kChunk;
         const int64_t token0 = s.token_begin + (cbase - s.start);
-        const double* gchunk = gsm + c * kChunk;
         auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
-
-        // 1. Tiles of the chunk.
         const Element* k_row0 = static_cast<const Element*>(p.k.data) + s.batch * p.k.stride_b +
                                 token0 * p.k.stride_t + grp * p.k.stride_x;
         Tensor gK = make_tensor(make_gmem_ptr(k_row0),
@@ -143,6 +141,16 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
                 sQ, [&](int r) { return q_row0 + r * p.q.stride_t; }, row_ok, p.K);
         }
         cp_async_fence();
+    };
+
+    for (int c = c_first; c <= c_last; ++c) {
+        const int64_t cbase = base + c * kChunk;
+        const int64_t token0 = s.token_begin + (cbase - s.start);
+        const double* gchunk = gsm + c * kChunk;
+        auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
+
+        // 1. Tiles of the chunk (queued by the previous iteration after the first).
+        if (c == c_first) issue_tiles(c);
         for (int idx = threadIdx.x; idx < kChunk * kLevels; idx += kThreads) {
             const int r = idx / kLevels, lev = idx % kLevels;
             lsm[idx] = (row_ok(r) && lev < p.L)
@@ -152,15 +160,16 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
         const bool need_state = c < c_last;
         if (need_state && threadIdx.x < kChunk) {
             const int r = threadIdx.x;
-            wsm[r] = row_ok(r) ? expf(static_cast<float>(gchunk[kChunk - 1] - gchunk[r])) : 0.f;
+            wsm[r] = row_ok(r) ? exp_diff(gchunk[kChunk - 1] - gchunk[r]) : 0.f;
         }
         Tensor acc_s = partition_fragment_C(mma_e, Shape<Int<kChunk>, Int<kChunk>>{});
-        static_assert(decltype(size(acc_s))::value == 32, "diagonal tile fragment is 32 floats per thread");
+        static_assert(decltype(size(acc_s))::value == Traits::kDiagFrag, "diagonal tile fragment size");
         {
             const float4* src = reinterpret_cast<const float4*>(p.adiag) +
-                                ((static_cast<int64_t>(grp) * p.items + item) * kNC + c) * 8 * kThreads;
+                                ((static_cast<int64_t>(grp) * p.items + item) * kNC + c) *
+                                    (Traits::kDiagFrag / 4) * kThreads;
 #pragma unroll
-            for (int j = 0; j < 8; ++j) {
+            for (int j = 0; j < Traits::kDiagFrag / 4; ++j) {
                 const float4 a = src[j * kThreads + threadIdx.x];
                 acc_s(4 * j) = a.x;
                 acc_s(4 * j + 1) = a.y;
@@ -171,16 +180,19 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
         cp_async_wait<0>();
         __syncthreads();
 
-        // 2. Level mask fused into the diagonal tile.
+        // 2. Level mask fused into the diagonal tile (in-chunk level: bit_length(r ^ col)).
+        {
+            Tensor tPs = thr_mma.partition_C(sP);
 #pragma unroll
-        for (int i = 0; i < size(acc_s); ++i) {
-            const int r = get<0>(cS(i)), col = get<1>(cS(i));
-            float val = 0.f;
-            if (col <= r && row_ok(col) && row_ok(r)) {
-                const float decay = expf(static_cast<float>(gchunk[r] - gchunk[col]));
-                val = acc_s(i) * p.scale * lsm[r * kLevels + level_of(r, col)] * decay;
+            for (int i = 0; i < size(acc_s); ++i) {
+                const int r = get<0>(cS(i)), col = get<1>(cS(i));
+                float val = 0.f;
+                if (col <= r && row_ok(col) && row_ok(r)) {
+                    const int lev = 32 - __clz(r ^ col);
+                    val = acc_s(i) * p.scale * lsm[r * kLevels + lev] * exp_diff(gchunk[r] - gchunk[col]);
+                }
+                tPs(i) = Element(val);
             }
-            sP(r, col) = Element(val);
         }
         __syncthreads();
         Tensor acc_o = partition_fragment_C(mma_e, Shape<Int<kChunk>, Int<kVs>>{});
@@ -190,10 +202,7 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
 
         // 3. Chunk state, merged into R[m] (m = level of the block ending at c).
         if (need_state) {
-            for (int idx = threadIdx.x; idx < kChunk * kVs; idx += kThreads) {
-                const int r = idx / kVs, col = idx % kVs;
-                sV(r, col) = Element(float(sV(r, col)) * wsm[r]);
-            }
+            scale_rows<Element>(sV, wsm);
             __syncthreads();
             Tensor acc_h = partition_fragment_C(mma_e, Shape<Int<kKMax>, Int<kVs>>{});
             clear(acc_h);
@@ -203,17 +212,17 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
             float fac[kR + 1];
 #pragma unroll
             for (int l = 1; l <= kR; ++l)
-                fac[l] = (l < m && ((r_valid >> l) & 1u)) ? expf(static_cast<float>(g_cur - r_gref[l])) : 0.f;
-            auto sRm = sR(m);
+                fac[l] = (l < m && ((r_valid >> l) & 1u)) ? exp_diff(g_cur - r_gref[l]) : 0.f;
 #pragma unroll
-            for (int i = 0; i < size(acc_h); ++i) {
-                const int kk = get<0>(cH(i)), vv = get<1>(cH(i));
-                float val = acc_h(i);
+            for (int l = 1; l <= kR; ++l) {
+                if (fac[l] == 0.f) continue;
+                Tensor tRl = thr_mma.partition_C(sR(l));
 #pragma unroll
-                for (int l = 1; l <= kR; ++l)
-                    if (l < m) val += fac[l] * float(sR(l)(kk, vv));
-                sRm(kk, vv) = StateOp(val);
+                for (int i = 0; i < size(acc_h); ++i) acc_h(i) += fac[l] * float(tRl(i));
             }
+            Tensor tRm = thr_mma.partition_C(sR(m));
+#pragma unroll
+            for (int i = 0; i < size(acc_h); ++i) tRm(i) = StateOp(acc_h(i));
             r_valid |= 1u << m;
 #pragma unroll
             for (int l = 1; l <= kR; ++l)
@@ -227,7 +236,7 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
             if (((c >> (m - 1)) & 1) == 0 || ((r_valid >> m) & 1u) == 0) continue;
             if (threadIdx.x < kChunk) {
                 const int r = threadIdx.x;
-                rw[r] = p.scale * lsm[r * kLevels + kLog2Chunk + m] * expf(static_cast<float>(gchunk[r] - r_gref[m]));
+                rw[r] = p.scale * lsm[r * kLevels + kLog2Chunk + m] * exp_diff(gchunk[r] - r_gref[m]);
             }
             __syncthreads();
             Tensor acc_u = partition_fragment_C(mma_s, Shape<Int<kChunk>, Int<kVs>>{});
@@ -265,7 +274,7 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
                 if (row_ok(r)) {
                     const float lv = load_scalar(p.l, s.batch, s.token_begin + (pos - s.start), h,
                                                  level_of(pos, in.source_pos));
-                    w = p.scale * lv * expf(static_cast<float>(d_super + gchunk[r] - ent_gref[e]));
+                    w = p.scale * lv * exp_diff(d_super + gchunk[r] - ent_gref[e]);
                 }
                 rw[r] = w;
             }
@@ -279,9 +288,13 @@ __global__ void __launch_bounds__(kThreads) output_kernel(ForwardParams p) {
             __syncthreads();
         }
 
-        // 6. Output rows of the chunk.
+        // 6. Output rows of the chunk, while the next chunk's tiles load.
+        if (c < c_last) issue_tiles(c + 1);
+        {
+            Tensor tOs = thr_mma.partition_C(sO);
 #pragma unroll
-        for (int i = 0; i < size(acc_o); ++i) sO(get<0>(cO(i)), get<1>(cO(i))) = Element(acc_o(i));
+            for (int i = 0; i < size(acc_o); ++i) tOs(i) = Element(acc_o(i));
+        }
         __syncthreads();
         Element* o_row0 = static_cast<Element*>(p.o.data) + s.batch * p.o.stride_b + token0 * p.o.stride_t +
                           h * p.o.stride_x + vs * kVs;

@@ -105,6 +105,34 @@ __device__ __forceinline__ void gemm_smem(TiledMma& mma, Acc& acc, SA const& sA,
     }
 }
 
+// exp(d) for d a difference of cumulative log decays (double): the product
+// with log2(e) is formed in double, so ex2.approx (relative error < 2^-22)
+// is the only rounding beyond float32's.
+__device__ __forceinline__ float exp_diff(double d) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(static_cast<float>(d * 1.4426950408889634)));
+    return y;
+}
+
+// s(r, c) *= w[r] for a shared (rows x cols) tile, 16 bytes per step.
+template <class T, class STensor>
+__device__ __forceinline__ void scale_rows(STensor& s, const float* w) {
+    constexpr int kRows = decltype(size<0>(s))::value;
+    constexpr int kCols = decltype(size<1>(s))::value;
+    constexpr int kVec = 16 / int(sizeof(T));
+    for (int idx = threadIdx.x; idx < kRows * kCols / kVec; idx += kThreads) {
+        const int r = idx / (kCols / kVec);
+        const int c = (idx % (kCols / kVec)) * kVec;
+        T* ptr = &s(r, c);
+        uint4 raw = *reinterpret_cast<uint4*>(ptr);
+        T* vals = reinterpret_cast<T*>(&raw);
+        const float wr = w[r];
+#pragma unroll
+        for (int i = 0; i < kVec; ++i) vals[i] = T(float(vals[i]) * wr);
+        *reinterpret_cast<uint4*>(ptr) = raw;
+    }
+}
+
 // Scalar reads of g / l (float32 or a 16-bit compute dtype).
 __device__ __forceinline__ float load_scalar(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev) {
     const int64_t off = b * t.stride_b + tok * t.stride_t + h * t.stride_h + lev * t.stride_l;
