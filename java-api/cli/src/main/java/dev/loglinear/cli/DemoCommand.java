@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
                 "Exit codes: 0 every check passed, 1 an error (usage, library error), 2 a check failed."})
 public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = {"-T", "--length"}, defaultValue = "32768", paramLabel = "T",
+    @Option(names = {"-T", "--length"}, defaultValue = "65536", paramLabel = "T",
             description = "Tokens in the long sequence (default: ${DEFAULT-VALUE}).")
     int length;
 
