@@ -234,6 +234,8 @@ public final class Demo {
         }
         out.print(table.render("   "));
         out.printf("   * not run: the memory that many tokens would need%n");
+        out.printf("   (The DecodeState of this run allocates all %d levels up front, %s, enough for %,d tokens.)%n",
+                stateLevels, Units.bytes(stateLevels * memory.linearBytes()), (1L << (stateLevels - 1)) - 1);
         double[] decoded = seq.allOutputs(outputs).toDoubleArray();
         checks.check(String.format(Locale.ROOT, "decode vs chunked forward: o of all %,d tokens", length),
                 Errors.relative(decoded, full.o()), s.precision().tolerance());
