@@ -43,6 +43,7 @@
 
 #include "core/problem.h"
 #include "cuda/decode/decode_step.h"
+#include "cuda/decode/decode_step_launch.cuh"
 #include "loglinear/loglinear.h"
 
 namespace {
@@ -280,6 +281,40 @@ void bench_forward(const Options& opt, double copy_gbs) {
 }
 
 // ---------------------------------------------------------------------------
+std::ostringstream variants;  // the block-shape table of the decode kernel
+
+// The decode-form step kernel alone at other block shapes (threads, 16-byte
+// vectors per thread and pass), to justify the library's choice.
+template <int kThreads, int kChunks>
+void time_block_shape(const Options& opt, const lla::DecodeProblem& p, double bytes, double copy_gbs,
+                      const std::function<void()>& reset) {
+    const lla::cuda::DecodeArgs args = lla::cuda::decode_args(p);
+    const lla::cuda::StateArg<float> state = lla::cuda::state_arg<float>(*p.state);
+    const bool vec = lla::cuda::can_vectorize(p.state->levels, sizeof(float));
+    const Timing t = time_events(opt.warmup, opt.repeats, [&] {
+        lla_ok(lla::cuda::launch_decode_kernel<float, kThreads, kChunks>(args, state, vec, nullptr), "decode kernel");
+    }, reset);
+    const double gbs = bytes / (t.median_ms * 1e-3) / 1e9;
+    std::printf("decode kernel %3d threads x %d vectors: %.4f ms, %.1f GB/s = %.1f%% of copy%s\n", kThreads, kChunks,
+                t.median_ms, gbs, 100 * gbs / copy_gbs,
+                kThreads == lla::cuda::kDecodeThreads && kChunks == lla::cuda::kDecodeChunks ? " (library)" : "");
+    variants << "| " << kThreads << " x " << kChunks
+             << (kThreads == lla::cuda::kDecodeThreads && kChunks == lla::cuda::kDecodeChunks ? " (library)" : "")
+             << " | " << t.median_ms << " | " << gbs << " | " << 100 * gbs / copy_gbs << " |\n";
+}
+
+void decode_block_shapes(const Options& opt, const lla::DecodeProblem& p, double bytes, double copy_gbs,
+                         const std::function<void()>& reset) {
+    variants << "\n| decode-form step kernel, threads x vectors per thread | median ms | GB/s | % of copy BW |\n"
+                "| --- | --- | --- | --- |\n";
+    time_block_shape<256, 4>(opt, p, bytes, copy_gbs, reset);
+    time_block_shape<128, 4>(opt, p, bytes, copy_gbs, reset);
+    time_block_shape<128, 8>(opt, p, bytes, copy_gbs, reset);
+    time_block_shape<256, 2>(opt, p, bytes, copy_gbs, reset);
+    time_block_shape<512, 2>(opt, p, bytes, copy_gbs, reset);
+    time_block_shape<96, 8>(opt, p, bytes, copy_gbs, reset);
+}
+
 void bench_decode(const Options& opt, double copy_gbs) {
     const int64_t N = 64, H = 32, G = 1, K = 128, V = 64;
     const int64_t position = 65535;
@@ -370,7 +405,9 @@ void bench_decode(const Options& opt, double copy_gbs) {
         report << "| " << (decode_form ? "decode form (log_decay)" : "canonical form") << " | " << kernel.median_ms
                << " | " << bytes / 1e9 << " | " << gbs << " | " << 100 * gbs / copy_gbs << " | " << api.median_ms
                << " |\n";
+        if (decode_form) decode_block_shapes(opt, p, bytes, copy_gbs, reset);
     }
+    report << variants.str();
 }
 
 }  // namespace

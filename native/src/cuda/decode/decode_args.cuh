@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "cuda/common/element_io.cuh"
+#include "core/problem.h"
 #include "cuda/common/state_arg.cuh"
 
 namespace lla::cuda {
@@ -21,6 +22,34 @@ struct DecodeArgs {
 // pass over the levels: 256 x 8 x 4 floats = one 128 x 64 float32 level.
 constexpr int kDecodeThreads = 256;
 constexpr int kDecodeChunks = 4;
+
+// The kernel arguments of a validated decode problem.
+inline DecodeArgs decode_args(const DecodeProblem& p) {
+    DecodeArgs a{};
+    a.q = tensor_arg(p.token.q);
+    a.k = tensor_arg(p.token.k);
+    a.v = tensor_arg(p.token.v);
+    a.g = tensor_arg(p.token.g);
+    a.l = tensor_arg(p.token.l);
+    a.o = tensor_arg(*p.o);
+    a.N = p.dims.N;
+    a.H = p.dims.H;
+    a.G = p.dims.G;
+    a.K = p.dims.K;
+    a.V = p.dims.V;
+    a.scale = p.config.scale;
+    return a;
+}
+
+// 16-byte accesses along V are possible when every level row starts on a
+// 16-byte boundary and V packs into whole vectors.
+inline bool can_vectorize(const lla_tensor& levels, size_t elem) {
+    const int64_t vec = static_cast<int64_t>(16 / elem);
+    if (levels.strides[4] != 1 || levels.shape[4] % vec != 0) return false;
+    for (int i = 0; i < 4; ++i)
+        if (levels.strides[i] % vec != 0) return false;
+    return reinterpret_cast<uintptr_t>(levels.data) % 16 == 0;
+}
 
 // Launches the step for state element type S (float or double). kVectorized
 // needs the v stride 1, V and every other level stride a multiple of the

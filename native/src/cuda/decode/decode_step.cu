@@ -16,16 +16,6 @@ __global__ void advance_positions_kernel(int64_t* position, int64_t stride, int6
 
 namespace {
 
-// 16-byte accesses along V are possible when every level row starts on a
-// 16-byte boundary and V packs into whole vectors.
-bool can_vectorize(const lla_tensor& levels, size_t elem) {
-    const int64_t vec = static_cast<int64_t>(16 / elem);
-    if (levels.strides[4] != 1 || levels.shape[4] % vec != 0) return false;
-    for (int i = 0; i < 4; ++i)
-        if (levels.strides[i] % vec != 0) return false;
-    return reinterpret_cast<uintptr_t>(levels.data) % 16 == 0;
-}
-
 template <class S>
 lla_status run(const DecodeProblem& p, cudaStream_t stream) {
     const Dims& d = p.dims;
@@ -35,19 +25,7 @@ lla_status run(const DecodeProblem& p, cudaStream_t stream) {
                          "decode step on CUDA: K + V must be at most " +
                              std::to_string(24 * 1024 / sizeof(S)) + ", got K = " +
                              std::to_string(d.K) + ", V = " + std::to_string(d.V));
-    DecodeArgs args{};
-    args.q = tensor_arg(p.token.q);
-    args.k = tensor_arg(p.token.k);
-    args.v = tensor_arg(p.token.v);
-    args.g = tensor_arg(p.token.g);
-    args.l = tensor_arg(p.token.l);
-    args.o = tensor_arg(*p.o);
-    args.N = d.N;
-    args.H = d.H;
-    args.G = d.G;
-    args.K = d.K;
-    args.V = d.V;
-    args.scale = p.config.scale;
+    const DecodeArgs args = decode_args(p);
     const StateArg<S> state = state_arg<S>(*p.state);
     const lla_status status =
         launch_decode_step<S>(args, state, can_vectorize(p.state->levels, sizeof(S)), stream);

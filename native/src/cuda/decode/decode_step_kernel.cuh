@@ -5,7 +5,7 @@
 //   is empty now and receives levels 1..m-1 (all nonempty) plus k v^T.
 //   o = scale * sum_l l[l] * d_l * q^T S_l + scale * l[0] * (q . k) v,
 //   with d_l = exp(log_decay[l] + g) in the decode form, exp(g) in the canonical.
-// Each thread keeps kDecodeChunks vectors of the K x V tile in registers, streams
+// Each thread keeps kChunks vectors of the K x V tile in registers, streams
 // every nonempty level through them once (accumulating the output mix and the
 // fold), then writes the merged level. The bytes moved are the nonempty levels
 // once plus one level written, which is what bounds this kernel.
@@ -57,11 +57,13 @@ __device__ __forceinline__ S negative_infinity() {
 }
 
 // kDecodeForm: the state carries log_decay. kVec: elements per access along V
-// (1 = any strides).
-template <class S, bool kDecodeForm, int kVec>
-__global__ void __launch_bounds__(kDecodeThreads)
+// (1 = any strides). kThreads per block (>= 65, a multiple of 32), kChunks
+// vectors per thread and pass.
+template <class S, bool kDecodeForm, int kVec, int kThreads = kDecodeThreads, int kChunks = kDecodeChunks>
+__global__ void __launch_bounds__(kThreads)
 decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
     constexpr int kMaxLevels = 65;
+    static_assert(kThreads >= kMaxLevels && kThreads % 32 == 0, "one thread per level, whole warps");
     extern __shared__ __align__(16) unsigned char decode_smem[];
     S* const sq = reinterpret_cast<S*>(decode_smem);  // q [K]
     S* const sk = sq + a.K;                           // k [K]
@@ -69,7 +71,7 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
     S* const so = sv + a.V;                           // output accumulator [V]
     __shared__ S out_weight[kMaxLevels];   // scale * l[l] * d_l, 0 for empty levels
     __shared__ S fold_weight[kMaxLevels];  // d_l for levels folded into m, else 0
-    __shared__ S warp_dot[kDecodeThreads / 32];
+    __shared__ S warp_dot[kThreads / 32];
     __shared__ int level_list[kMaxLevels];  // the nonempty levels, ascending
 
     const int tid = threadIdx.x;
@@ -82,11 +84,11 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
     const S g = load_as<S>(a.g.data, a.g.dtype, a.g.offset(n, h));
     const S scale = static_cast<S>(a.scale);
 
-    for (int64_t i = tid; i < a.K; i += kDecodeThreads) {
+    for (int64_t i = tid; i < a.K; i += kThreads) {
         sq[i] = load_as<S>(a.q.data, a.q.dtype, a.q.offset(n, group, i));
         sk[i] = load_as<S>(a.k.data, a.k.dtype, a.k.offset(n, group, i));
     }
-    for (int64_t i = tid; i < a.V; i += kDecodeThreads) {
+    for (int64_t i = tid; i < a.V; i += kThreads) {
         sv[i] = load_as<S>(a.v.data, a.v.dtype, a.v.offset(n, h, i));
         so[i] = S(0);
     }
@@ -109,7 +111,7 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
 
     // q . k for the level-0 (the token itself) term.
     S dot = S(0);
-    for (int64_t i = tid; i < a.K; i += kDecodeThreads) dot += sq[i] * sk[i];
+    for (int64_t i = tid; i < a.K; i += kThreads) dot += sq[i] * sk[i];
     for (int off = 16; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
     if ((tid & 31) == 0) warp_dot[tid >> 5] = dot;
 
@@ -117,14 +119,14 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
     const int64_t vectors = a.K * a.V / kVec;
     const int64_t sk_ = st.level_stride[3];
     const int64_t sv_ = st.level_stride[4];
-    for (int64_t tile = 0; tile < vectors; tile += int64_t(kDecodeThreads) * kDecodeChunks) {
-        Pack<S, kVec> mix[kDecodeChunks];
-        Pack<S, kVec> fold[kDecodeChunks];
-        int64_t elem_off[kDecodeChunks];
-        bool live[kDecodeChunks];
+    for (int64_t tile = 0; tile < vectors; tile += int64_t(kThreads) * kChunks) {
+        Pack<S, kVec> mix[kChunks];
+        Pack<S, kVec> fold[kChunks];
+        int64_t elem_off[kChunks];
+        bool live[kChunks];
 #pragma unroll
-        for (int c = 0; c < kDecodeChunks; ++c) {
-            const int64_t e = tile + tid + int64_t(c) * kDecodeThreads;
+        for (int c = 0; c < kChunks; ++c) {
+            const int64_t e = tile + tid + int64_t(c) * kThreads;
             live[c] = e < vectors;
             const int64_t flat = live[c] ? e * kVec : 0;
             elem_off[c] = (flat / a.V) * sk_ + (flat % a.V) * sv_;
@@ -141,12 +143,12 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
             S* const level = st.levels + st.level_offset(n, h, l);
             const S w = out_weight[l];
             const S f = fold_weight[l];
-            Pack<S, kVec> x[kDecodeChunks];
+            Pack<S, kVec> x[kChunks];
 #pragma unroll
-            for (int c = 0; c < kDecodeChunks; ++c)
+            for (int c = 0; c < kChunks; ++c)
                 if (live[c]) x[c] = load_streaming<S, kVec>(level + elem_off[c]);
 #pragma unroll
-            for (int c = 0; c < kDecodeChunks; ++c) {
+            for (int c = 0; c < kChunks; ++c) {
 #pragma unroll
                 for (int j = 0; j < kVec; ++j) {
                     mix[c].x[j] += w * x[c].x[j];
@@ -157,7 +159,7 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
                 // Canonical form: levels folded away become zero, kept ones decay.
                 const S keep = l < merged ? S(0) : decay_step;
 #pragma unroll
-                for (int c = 0; c < kDecodeChunks; ++c) {
+                for (int c = 0; c < kChunks; ++c) {
                     if (!live[c]) continue;
 #pragma unroll
                     for (int j = 0; j < kVec; ++j) x[c].x[j] *= keep;
@@ -168,9 +170,9 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
         // The merged level: the folded levels plus the token's own k v^T.
         S* const target = st.levels + st.level_offset(n, h, merged);
 #pragma unroll
-        for (int c = 0; c < kDecodeChunks; ++c) {
+        for (int c = 0; c < kChunks; ++c) {
             if (!live[c]) continue;
-            const int64_t flat = (tile + tid + int64_t(c) * kDecodeThreads) * kVec;
+            const int64_t flat = (tile + tid + int64_t(c) * kThreads) * kVec;
             const int64_t kk = flat / a.V, vv = flat % a.V;
             const S kval = sk[kk];
             const S qval = sq[kk];
@@ -186,15 +188,15 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
 
     S qk = S(0);
 #pragma unroll
-    for (int w = 0; w < kDecodeThreads / 32; ++w) qk += warp_dot[w];
+    for (int w = 0; w < kThreads / 32; ++w) qk += warp_dot[w];
     const S self_weight = scale * load_as<S>(a.l.data, a.l.dtype, a.l.offset(n, h, 0)) * qk;
-    for (int64_t i = tid; i < a.V; i += kDecodeThreads)
+    for (int64_t i = tid; i < a.V; i += kThreads)
         store_as<S>(a.o.data, a.o.dtype, a.o.offset(n, h, i), so[i] + self_weight * sv[i]);
 
     if constexpr (kDecodeForm) {
         // Folded levels are empty now (exp(-inf) = 0 keeps "state = exp(log_decay) * levels"
         // true whatever they hold); the merged level is undecayed; kept levels decay by g.
-        for (int l = 1 + tid; l < st.num_levels; l += kDecodeThreads) {
+        for (int l = 1 + tid; l < st.num_levels; l += kThreads) {
             S* const ld = st.log_decay + st.decay_offset(n, h, l);
             if (l < merged) *ld = negative_infinity<S>();
             else if (l == merged) *ld = S(0);
