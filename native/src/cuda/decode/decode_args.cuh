@@ -19,8 +19,13 @@ struct DecodeArgs {
 };
 
 // Threads per block, and 16-byte vectors each thread keeps in registers per
-// pass over the levels: 256 x 8 x 4 floats = one 128 x 64 float32 level.
-constexpr int kDecodeThreads = 256;
+// pass over the levels (128 x 4 x 4 floats: a quarter of a 128 x 64 float32
+// level). Measured on the H200 at B=64, H=32, K=128, V=64, position 65535
+// (bench/RESULTS-cuda.md): 128 x 4 reached 78% of the copy bandwidth, 256 x 4
+// and 256 x 2 74%, shapes with 8 vectors or 512 threads 50-56% (registers
+// spill or occupancy drops). Smaller blocks overlap one block's set-up (the
+// position, level weights and q.k) with the others' streaming.
+constexpr int kDecodeThreads = 128;
 constexpr int kDecodeChunks = 4;
 
 // The kernel arguments of a validated decode problem.
