@@ -16,6 +16,8 @@ build=build-cuda
 start=$SECONDS
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLA_CUDA=ON \
     -DCMAKE_CUDA_COMPILER="$LLA_CUDA_COMPILER" -DLLA_CUTLASS_DIR="$LLA_CUTLASS_DIR"
-cmake --build "$build" -j2
+# The library with the CUDA backend and everything that links it; the CPU
+# test suite itself runs in ci/test-native.sh.
+cmake --build "$build" -j2 --target loglinear llacheck lla_cuda_tests lla_bench_cuda
 echo "build-cuda: compiled in $((SECONDS - start)) s"
 ctest --test-dir "$build" -L cuda --output-on-failure
