@@ -79,13 +79,11 @@ LLA_ALWAYS_INLINE void scale_rows_to(const PairData<R>& d, int64_t first, int co
 
 template <class R>
 LLA_ALWAYS_INLINE void merge_segment_impl(const PairData<R>& d, int64_t j, Scratch<R>& sc) {
-    const int64_t a = d.segment_begin(j), b = d.boundary(j);
-    const int rows = static_cast<int>(b - a);
-    const size_t i0 = static_cast<size_t>(a - d.p0);
-    scale_rows_to(d, a, rows, b - 1, d.k + i0 * d.K, d.K, sc.rows);
+    const SegmentRows<R> seg(d, j);  // segment j ends at boundary j
+    scale_rows_to(d, seg.a, seg.rows, d.boundary(j) - 1, seg.k, d.K, sc.rows);
     R* merged = d.merged + static_cast<size_t>(j) * d.matrix_size();
     // merged (K x V) = rows^T (K x rows) * v (rows x V)
-    gemm(d.K, d.V, rows, sc.rows, 1, d.K, d.v + i0 * d.V, d.V, merged, d.V, false);
+    gemm(d.K, d.V, seg.rows, sc.rows, 1, d.K, seg.v, d.V, merged, d.V, false);
 }
 
 template <class R>
@@ -109,14 +107,10 @@ LLA_ALWAYS_INLINE int read_level(int entry_level, int64_t a, int i) {
 
 template <class R>
 LLA_ALWAYS_INLINE void forward_segment_impl(const PairData<R>& d, int64_t s, Scratch<R>& sc) {
-    const int64_t a = d.segment_begin(s), e = d.segment_end(s);
-    const int rows = static_cast<int>(e - a);
-    const size_t i0 = static_cast<size_t>(a - d.p0);
-    const int K = d.K, V = d.V, nl = d.levels;
-    const R* q = d.q + i0 * K;
-    const R* k = d.k + i0 * K;
-    const R* v = d.v + i0 * V;
-    const R* lw = d.lw + i0 * nl;
+    const SegmentRows<R> seg(d, s);
+    const int64_t a = seg.a;
+    const int rows = seg.rows, K = d.K, V = d.V, nl = d.levels;
+    const R *q = seg.q, *k = seg.k, *v = seg.v, *lw = seg.lw;
     const R scale = static_cast<R>(d.scale);
 
     // Inside the segment: ((Q K^T) * M) V with M[i,j] = scale l[i, lev] exp(G_i - G_j), j <= i.
@@ -221,17 +215,11 @@ LLA_ALWAYS_INLINE void unfold_merged_gradients_impl(const PairData<R>& d) {
 
 template <class R>
 LLA_ALWAYS_INLINE void backward_segment_impl(const PairData<R>& d, int64_t s, Scratch<R>& sc) {
-    const int64_t a = d.segment_begin(s), e = d.segment_end(s);
-    const int rows = static_cast<int>(e - a);
-    const size_t i0 = static_cast<size_t>(a - d.p0);
-    const int K = d.K, V = d.V, nl = d.levels;
-    const R* q = d.q + i0 * K;
-    const R* k = d.k + i0 * K;
-    const R* v = d.v + i0 * V;
-    const R* d_o = d.d_o + i0 * V;
-    const R* lw = d.lw + i0 * nl;
-    R* dq = d.dq + i0 * K;
-    R* dk = d.dk + i0 * K;
+    const SegmentRows<R> seg(d, s);
+    const int64_t a = seg.a;
+    const int rows = seg.rows, K = d.K, V = d.V, nl = d.levels;
+    const R *q = seg.q, *k = seg.k, *v = seg.v, *d_o = seg.d_o, *lw = seg.lw;
+    R *dq = seg.dq, *dk = seg.dk;
     R* dv = sc.out;
     R* dl = sc.dl;
     const R scale = static_cast<R>(d.scale);

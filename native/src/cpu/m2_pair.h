@@ -102,6 +102,31 @@ inline int collect_levels(const PairData<R>& d, int64_t a, LevelEntry<R>* out) {
     return count;
 }
 
+// The rows of segment s of a pair: tokens [a, a + rows), all in one chunk.
+template <class R>
+struct SegmentRows {
+    int64_t a;
+    int rows;
+    const R* q;
+    const R* k;
+    const R* v;
+    const R* d_o;  // backward only
+    const R* lw;
+    R* dq;  // backward only
+    R* dk;
+
+    SegmentRows(const PairData<R>& d, int64_t s) : a(d.segment_begin(s)), rows(static_cast<int>(d.segment_end(s) - a)) {
+        const size_t i0 = static_cast<size_t>(a - d.p0);
+        q = d.q + i0 * d.K;
+        k = d.k + i0 * d.K;
+        v = d.v + i0 * d.V;
+        d_o = d.d_o ? d.d_o + i0 * d.V : nullptr;
+        lw = d.lw + i0 * d.levels;
+        dq = d.dq ? d.dq + i0 * d.K : nullptr;
+        dk = d.dk ? d.dk + i0 * d.K : nullptr;
+    }
+};
+
 // Calls fn(entry) for every level that the merged state of boundary j
 // absorbs: the levels of the state ready for its segment start that lie
 // below the level it forms.
