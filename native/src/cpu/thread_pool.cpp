@@ -1,10 +1,11 @@
 #include "cpu/thread_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <exception>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -18,9 +19,26 @@ thread_local bool inside_parallel_loop = false;
 
 class ThreadPool {
 public:
+    // The process's pool, created on first use and never destroyed (detached
+    // workers may outlive static destructors). A forked child has none of the
+    // parent's threads: fork waits for a running loop to finish, and the child
+    // starts over with a fresh pool (the parent's, locked, is left behind).
     static ThreadPool& instance() {
-        static ThreadPool* pool = new ThreadPool();  // never destroyed: workers may outlive static destructors
-        return *pool;
+        static std::once_flag once;
+        std::call_once(once, [] {
+            current_ = new ThreadPool();
+            pthread_atfork(
+                [] {
+                    current_->loop_mutex_.lock();
+                    current_->state_mutex_.lock();
+                },
+                [] {
+                    current_->state_mutex_.unlock();
+                    current_->loop_mutex_.unlock();
+                },
+                [] { current_ = new ThreadPool(); });
+        });
+        return *current_;
     }
 
     void run(int64_t count, int threads, const std::function<void(int64_t, int)>& body) {
@@ -45,17 +63,19 @@ public:
     }
 
 private:
+    // Called with loop_mutex_ held, so no loop is published meanwhile: a new
+    // worker waits for the next generation, never joins a finished one.
     void ensure_workers(int wanted) {
         while (static_cast<int>(workers_.size()) < wanted) {
-            int index = static_cast<int>(workers_.size()) + 1;
-            workers_.emplace_back([this, index] { worker_loop(index); });
+            const int index = static_cast<int>(workers_.size()) + 1;
+            const uint64_t start = generation_;
+            workers_.emplace_back([this, index, start] { worker_loop(index, start); });
             workers_.back().detach();
         }
     }
 
-    void worker_loop(int index) {
+    void worker_loop(int index, uint64_t seen) {
         inside_parallel_loop = true;
-        uint64_t seen = 0;
         for (;;) {
             {
                 std::unique_lock<std::mutex> lock(state_mutex_);
@@ -71,7 +91,7 @@ private:
 
     void work(int worker) {
         for (;;) {
-            int64_t item = next_item_.fetch_add(1);
+            const int64_t item = next_item_.fetch_add(1);
             if (item >= count_) return;
             try {
                 (*body_)(item, worker);
@@ -83,6 +103,8 @@ private:
             }
         }
     }
+
+    static ThreadPool* current_;
 
     std::mutex loop_mutex_;
     std::mutex state_mutex_;
@@ -96,6 +118,8 @@ private:
     uint64_t generation_ = 0;
     std::exception_ptr error_;
 };
+
+ThreadPool* ThreadPool::current_ = nullptr;
 
 }  // namespace
 
