@@ -1,10 +1,12 @@
 // The CPU backend's threading: every num_threads gives bitwise the same
 // results (tasks never share accumulators), the worker pool grows between
-// calls, and a forked child can still run calls (its pool starts empty).
+// calls, callers on several threads share it, and a forked child can still
+// run calls (its pool starts empty).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
 #include <vector>
 
 #include "m2_api_harness.h"
@@ -39,6 +41,22 @@ TEST(CpuThreads, EveryThreadCountGivesBitwiseEqualResults) {
         EXPECT_EQ(g.dg, g1.dg);
         EXPECT_EQ(g.dl, g1.dl);
     }
+}
+
+TEST(CpuThreads, ConcurrentCallersGetTheirOwnResults) {
+    const M2Problem drawn = threaded_problem();
+    const ApiInputs inputs = make_inputs(drawn, LLA_DTYPE_FLOAT32, Layout::Contiguous);
+    const M2Problem p = as_stored(drawn, inputs);
+    const std::vector<double> expected = api_forward(p, inputs, LLA_DTYPE_FLOAT32, Layout::Contiguous, 1);
+    std::vector<std::vector<double>> got(4);
+    std::vector<std::thread> callers;
+    for (size_t c = 0; c < got.size(); ++c)
+        callers.emplace_back([&, c] {
+            for (int round = 0; round < 3; ++round)
+                got[c] = api_forward(p, inputs, LLA_DTYPE_FLOAT32, Layout::Contiguous, static_cast<int>(c) + 1);
+        });
+    for (std::thread& t : callers) t.join();
+    for (const std::vector<double>& o : got) EXPECT_EQ(o, expected);
 }
 
 TEST(CpuThreads, ForkedChildRunsCalls) {
