@@ -171,37 +171,20 @@ fwd::StateTensor state_tensor(const lla_state* st) {
     return s;
 }
 
-lla_status pack(const lla_tensor& t, const Packed& pk, char* ws, int elem_bytes, cudaStream_t stream) {
+// Copies tensor t into its dense padded buffer (to_buffer) or back.
+lla_status repack_tensor(const lla_tensor& t, const Packed& pk, char* ws, int elem_bytes, bool to_buffer,
+                         cudaStream_t stream) {
+    const int64_t dense[4] = {t.shape[1] * t.shape[2] * pk.dpad, t.shape[2] * pk.dpad, pk.dpad, 1};
     fwd::RepackArgs a{};
-    a.src = t.data;
-    a.dst = ws + pk.offset;
+    a.src = to_buffer ? t.data : ws + pk.offset;
+    a.dst = to_buffer ? static_cast<void*>(ws + pk.offset) : t.data;
     a.elem_bytes = elem_bytes;
     for (int i = 0; i < 4; ++i) {
         a.shape[i] = t.shape[i];
-        a.src_stride[i] = t.strides[i];
+        a.src_stride[i] = to_buffer ? t.strides[i] : dense[i];
+        a.dst_stride[i] = to_buffer ? dense[i] : t.strides[i];
     }
-    a.dst_stride[3] = 1;
-    a.dst_stride[2] = pk.dpad;
-    a.dst_stride[1] = t.shape[2] * pk.dpad;
-    a.dst_stride[0] = t.shape[1] * t.shape[2] * pk.dpad;
-    a.dst_last = pk.dpad;
-    return fwd::repack(a, stream);
-}
-
-lla_status unpack(const lla_tensor& t, const Packed& pk, char* ws, int elem_bytes, cudaStream_t stream) {
-    fwd::RepackArgs a{};
-    a.src = ws + pk.offset;
-    a.dst = t.data;
-    a.elem_bytes = elem_bytes;
-    for (int i = 0; i < 4; ++i) {
-        a.shape[i] = t.shape[i];
-        a.dst_stride[i] = t.strides[i];
-    }
-    a.src_stride[3] = 1;
-    a.src_stride[2] = pk.dpad;
-    a.src_stride[1] = t.shape[2] * pk.dpad;
-    a.src_stride[0] = t.shape[1] * t.shape[2] * pk.dpad;
-    a.dst_last = t.shape[3];
+    a.dst_last = to_buffer ? pk.dpad : t.shape[3];
     return fwd::repack(a, stream);
 }
 
@@ -240,7 +223,7 @@ lla_status forward(const ForwardProblem& p, void* workspace, cudaStream_t stream
         {&p.inputs.q, &plan.q}, {&p.inputs.k, &plan.k}, {&p.inputs.v, &plan.v}};
     for (const auto& [tensor, packed] : inputs) {
         if (!packed->packed) continue;
-        if (const lla_status st = pack(*tensor, *packed, ws, eb, stream); st != LLA_OK) return st;
+        if (const lla_status st = repack_tensor(*tensor, *packed, ws, eb, true, stream); st != LLA_OK) return st;
     }
 
     const Dims& d = p.dims;
@@ -283,7 +266,7 @@ lla_status forward(const ForwardProblem& p, void* workspace, cudaStream_t stream
         case Instance::F32Exact: st = fwd::launch_forward_f32_exact(fp, stream); break;
     }
     if (st != LLA_OK) return st;
-    if (plan.o.packed) return unpack(*p.o, plan.o, ws, eb, stream);
+    if (plan.o.packed) return repack_tensor(*p.o, plan.o, ws, eb, false, stream);
     return LLA_OK;
 }
 
