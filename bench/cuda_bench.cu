@@ -436,6 +436,7 @@ int main(int argc, char** argv) {
            << prop.minor << ", driver " << driver << "), " << date << ", median of " << opt.repeats
            << " runs after " << opt.warmup << " warm-up runs.\n\n| measure | time | rate |\n| --- | --- | --- |\n";
     report.precision(4);
+    variants.precision(4);
 
     const double copy_gbs = copy_bandwidth(opt);
     bench_forward(opt, copy_gbs);
