@@ -10,7 +10,7 @@ source .toolchain/cuda.env
 out=build-kernels
 mkdir -p "$out" .device/fwd
 flags=(-std=c++17 -O3 --expt-relaxed-constexpr -gencode arch=compute_90a,code=sm_90a
-       -I native/include -I native/src -isystem "$LLA_CUTLASS_DIR/include" -Xptxas -v)
+       -I native/include -I native/src -isystem "$LLA_CUTLASS_DIR/include" -Xptxas -v -lineinfo)
 srcs=(native/src/cuda/forward/*.cu native/src/cuda/forward/forward.cpp native/src/core/error.cpp
       native/src/cuda/common/cuda_status.cpp bench/forward_check.cu)
 newest_header=$(ls -t native/src/cuda/forward/*.h | head -n1)

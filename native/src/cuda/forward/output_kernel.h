@@ -3,19 +3,28 @@
 //  1. intra-chunk: P = (Q K^T) .* M with M[i,j] = scale l[i, lev(i,j)]
 //     exp(Gd_i - Gd_j) for j <= i (Q K^T from kernel 1, shared by the group),
 //     O = P V;
-//  2. the chunk's state K^T diag(exp(Gd_end - Gd_s)) V, merged Fenwick-style
-//     into the on-chip chunk-level states R[1..r] (r = log2 chunks per
-//     superchunk), each kept with the cumulative decay at its block end;
+//  2. the chunk's state (diag(exp(Gd_end - Gd_s)) K)^T V (K's rows are
+//     weighted while the mask is built, so both products of the chunk run
+//     back to back), merged Fenwick-style into the on-chip chunk-level states
+//     R[1..r] (r = log2 chunks per superchunk), each kept with the cumulative
+//     decay at its block end;
 //  3. O += scale l[i, 6 + m] exp(Gd_i - Gd_ref(m)) Q R[m] for every set bit m-1
 //     of c;
 //  4. O += the same for each incoming state of the superchunk (up-sweep
-//     slots and initial-state levels, see for_each_incoming), staged through
-//     the K tile, which step 2 has finished with.
+//     slots and initial-state levels, see for_each_incoming), double-buffered
+//     through the K tile and the V + P tiles, which steps 1-2 have finished
+//     with, so that the next state loads while one is applied.
+// The level scales l of chunk c + 1 are loaded into registers while chunk c's
+// output is stored.
 #pragma once
 
 #include "cuda/forward/tile_ops.h"
 
 namespace lla::cuda::fwd {
+
+// Incoming states whose level scales are prefetched with the chunk's (the
+// rest, only with initial states at far positions, read l directly).
+constexpr int kInPrefetch = 4;
 
 template <class Traits>
 struct OutputSmem {
@@ -23,7 +32,9 @@ struct OutputSmem {
     static constexpr int kTiles = Traits::kQKBytes * 2 + Traits::kVBytes + Traits::kPBytes +
                                   Traits::kRLevels * Traits::kRBytes;
     static constexpr int kBytes = kTiles + Traits::kS * 8 + kMaxIncoming * 8 + kMaxIncoming * int(sizeof(Incoming)) +
-                                  kChunk * kLevels * 4 + kChunk * 4 * 2 + kMaxIncoming * 4 + 16;
+                                  (kChunk * kLevels + kInPrefetch * kChunk) * 4 + kChunk * 4 * (1 + Traits::kRLevels + 2) +
+                                  kMaxIncoming * 4 + 16;
+    static_assert(Traits::kVBytes + Traits::kPBytes >= Traits::kRBytes, "an incoming state fits in the V + P tiles");
 };
 
 template <class Traits>
@@ -47,9 +58,11 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     double* ent_gref = gsm + kS;
     Incoming* ents = reinterpret_cast<Incoming*>(ent_gref + kMaxIncoming);
     float* lsm = reinterpret_cast<float*>(ents + kMaxIncoming);
-    float* wsm = lsm + kChunk * kLevels;   // chunk-state weights per source row
-    float* rw = wsm + kChunk;              // row weights of the state being applied
-    float* ent_mult = rw + kChunk;
+    float* lin = lsm + kChunk * kLevels;   // l at incoming state e's level, e * kChunk + row (e < kInPrefetch)
+    float* wsm = lin + kInPrefetch * kChunk;  // chunk-state weights per source row
+    float* rw_level = wsm + kChunk;        // row weights of the chunk-level states R[m], (m - 1) * kChunk + row
+    float* rw_in = rw_level + kR * kChunk; // row weights of the incoming state in buffer b, b * kChunk + row
+    float* ent_mult = rw_in + 2 * kChunk;
     int* ent_count = reinterpret_cast<int*>(ent_mult + kMaxIncoming);
 
     Tensor sQ = make_tensor(make_smem_ptr(q_ptr), typename Traits::LayoutQK{});
@@ -59,9 +72,8 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     Tensor sVt = make_tensor(make_smem_ptr(v_ptr), typename Traits::LayoutVt{});
     Tensor sP = make_tensor(make_smem_ptr(p_ptr), typename Traits::LayoutP{});
     Tensor sO = make_tensor(make_smem_ptr(p_ptr), typename Traits::LayoutO{});
-    StateOp* e_ptr = reinterpret_cast<StateOp*>(k_ptr);
-    Tensor sE = make_tensor(make_smem_ptr(e_ptr), typename Traits::LayoutR{});
-    Tensor sEt = make_tensor(make_smem_ptr(e_ptr), typename Traits::LayoutRt{});
+    // Incoming-state buffers: the K tile and the (contiguous) V + P tiles.
+    auto in_ptr = [&](int b) { return reinterpret_cast<StateOp*>(b == 0 ? k_ptr : v_ptr); };
     auto sR = [&](int m) { return make_tensor(make_smem_ptr(r_ptr + (m - 1) * kKMax * kVs), typename Traits::LayoutR{}); };
     auto sRt = [&](int m) { return make_tensor(make_smem_ptr(r_ptr + (m - 1) * kKMax * kVs), typename Traits::LayoutRt{}); };
 
@@ -81,36 +93,6 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     const bool has_initial = p.initial.levels != nullptr;
     const double d_super = p.dstart[dbase + dstart_index(s, seq, rel)];
 
-    if (threadIdx.x == 0) {
-        int count = 0;
-        for_each_incoming(P, s, Traits::kLog2S, has_initial, [&](const Incoming& in) {
-            if (count >= kMaxIncoming) return;
-            ents[count] = in;
-            if (in.kind == kFromSlot) {
-                ent_gref[count] = p.dstart[dbase + dstart_index(s, seq, in.index + 1)];
-                ent_mult[count] = 1.f;
-            } else {
-                ent_gref[count] = 0.0;
-                ent_mult[count] = state_multiplier(p.initial, seq, h, in.level);
-            }
-            ++count;
-        });
-        *ent_count = count;
-    }
-    for (int r = threadIdx.x; r < kS; r += kThreads) gsm[r] = p.gloc[head_item * kS + r];
-    __syncthreads();
-    const int num_incoming = *ent_count;
-
-    typename Traits::MmaE mma_e;
-    typename Traits::MmaS mma_s;
-    auto thr_mma = mma_e.get_thread_slice(threadIdx.x);
-    Tensor cS = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
-    Tensor cO = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
-
-    uint32_t r_valid = 0;       // bit m: R[m] holds a block
-    double r_gref[kR + 1];      // cumulative decay (local) at the end of R[m]'s block
-#pragma unroll
-    for (int m = 0; m <= kR; ++m) r_gref[m] = 0.0;
 
     const int c_first = static_cast<int>((lo - base) >> kLog2Chunk);
     const int c_last = static_cast<int>((hi - 1 - base) >> kLog2Chunk);
@@ -143,20 +125,135 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         cp_async_fence();
     };
 
+    // Level scales of chunk c, loaded into registers a chunk ahead and stored
+    // to shared memory when the chunk starts: l[t, 0..log2S] (lsm, kLevels per
+    // row) and l[t, level of incoming state e] (lin, e < kInPrefetch; only
+    // with_incoming, once ents is known).
+    constexpr int kLsm = kChunk * kLevels;
+    constexpr int kLAll = kLsm + kInPrefetch * kChunk;
+    constexpr int kLPer = (kLAll + kThreads - 1) / kThreads;
+    auto load_level = [&](int64_t cbase, int idx, int in_limit) {
+        int r, lev;
+        if (idx < kLsm) {
+            r = idx / kLevels;
+            lev = idx % kLevels;
+        } else {
+            const int e = (idx - kLsm) / kChunk;
+            r = (idx - kLsm) % kChunk;
+            if (e >= in_limit) return 0.f;
+            lev = level_of(cbase + r, ents[e].source_pos);
+        }
+        const bool ok = idx < kLAll && cbase + r >= lo && cbase + r < hi && lev < p.L;
+        return ok ? load_scalar(p.l, s.batch, s.token_begin + (cbase + r - s.start), h, lev) : 0.f;
+    };
+    auto load_levels = [&](int c, float (&out)[kLPer], int in_limit) {
+        const int64_t cbase = base + c * kChunk;
+        int opaque_zero;  // keeps the chunk-invariant index arithmetic out of the chunk loop's live registers
+        asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
+#pragma unroll
+        for (int j = 0; j < kLPer; ++j)
+            out[j] = load_level(cbase, static_cast<int>(threadIdx.x) + j * kThreads + opaque_zero, in_limit);
+    };
+    auto store_levels = [&](const float (&in)[kLPer]) {
+#pragma unroll
+        for (int j = 0; j < kLPer; ++j) {
+            const int idx = threadIdx.x + j * kThreads;
+            if (idx < kLAll) lsm[idx] = in[j];  // lin follows lsm
+        }
+    };
+
+    // The first chunk's loads go out before the prologue's serial work (its
+    // incoming levels after it).
+    issue_tiles(c_first);
+    float l_next[kLPer];
+    load_levels(c_first, l_next, 0);
+
+    if (threadIdx.x == 0) {
+        int count = 0;
+        for_each_incoming(P, s, Traits::kLog2S, has_initial, [&](const Incoming& in) {
+            if (count >= kMaxIncoming) return;
+            ents[count] = in;
+            if (in.kind == kFromSlot) {
+                ent_gref[count] = p.dstart[dbase + dstart_index(s, seq, in.index + 1)];
+                ent_mult[count] = 1.f;
+            } else {
+                ent_gref[count] = 0.0;
+                ent_mult[count] = state_multiplier(p.initial, seq, h, in.level);
+            }
+            ++count;
+        });
+        *ent_count = count;
+    }
+    for (int r = threadIdx.x; r < kS; r += kThreads) gsm[r] = p.gloc[head_item * kS + r];
+    __syncthreads();
+    const int num_incoming = *ent_count;
+    const int in_prefetched = num_incoming < kInPrefetch ? num_incoming : kInPrefetch;
+#pragma unroll
+    for (int j = 0; j < kLPer; ++j) {
+        const int idx = threadIdx.x + j * kThreads;
+        if (idx >= kLsm) l_next[j] = load_level(base + c_first * kChunk, idx, in_prefetched);
+    }
+
+    typename Traits::MmaE mma_e;
+    typename Traits::MmaS mma_s;
+    auto thr_mma = mma_e.get_thread_slice(threadIdx.x);
+    Tensor cS = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
+    Tensor cO = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
+
+    uint32_t r_valid = 0;       // bit m: R[m] holds a block
+    double r_gref[kR + 1];      // cumulative decay (local) at the end of R[m]'s block
+#pragma unroll
+    for (int m = 0; m <= kR; ++m) r_gref[m] = 0.0;
+
     for (int c = c_first; c <= c_last; ++c) {
         const int64_t cbase = base + c * kChunk;
         const int64_t token0 = s.token_begin + (cbase - s.start);
         const double* gchunk = gsm + c * kChunk;
-        auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
+        // Rows [row_lo, row_hi) of the chunk are call tokens.
+        const int row_lo = lo > cbase ? static_cast<int>(lo - cbase) : 0;
+        const int row_hi = hi < cbase + kChunk ? static_cast<int>(hi - cbase) : kChunk;
+        auto row_ok = [&](int r) { return r >= row_lo && r < row_hi; };
 
-        // 1. Tiles of the chunk (queued by the previous iteration after the first).
-        if (c == c_first) issue_tiles(c);
-        for (int idx = threadIdx.x; idx < kChunk * kLevels; idx += kThreads) {
-            const int r = idx / kLevels, lev = idx % kLevels;
-            lsm[idx] = (row_ok(r) && lev < p.L)
-                           ? load_scalar(p.l, s.batch, s.token_begin + (cbase + r - s.start), h, lev)
-                           : 0.f;
-        }
+        // Queues incoming state e into buffer b and writes its row weights.
+        // Every call commits one cp.async group (empty for an initial-state
+        // level, which is copied synchronously) so that waits count uniformly.
+        auto issue_incoming = [&](int e, int b) {
+            const Incoming in = ents[e];
+            Tensor sB = make_tensor(make_smem_ptr(in_ptr(b)), typename Traits::LayoutR{});
+            if (in.kind == kFromSlot) {
+                const StateOp* src = static_cast<const StateOp*>(p.slots) +
+                                     (static_cast<int64_t>(h) * p.items + s.item_begin + in.index) * kKMax * p.Vpad +
+                                     vs * kVs;
+                Tensor gE = make_tensor(make_gmem_ptr(src),
+                                        make_layout(Shape<Int<kKMax>, Int<kVs>>{}, make_stride(int64_t(p.Vpad), _1{})));
+                load_tile_async<StateOp>(gE, sB, [](int) { return true; }, kVs);
+            } else {
+                const float mult = ent_mult[e];
+                for (int idx = threadIdx.x; idx < kKMax * kVs; idx += kThreads) {
+                    const int kk = idx / kVs, vv = idx % kVs;
+                    const int v = vs * kVs + vv;
+                    const float x = (kk < p.K && v < p.V) ? mult * load_state(p.initial, seq, h, in.level, kk, v) : 0.f;
+                    sB(kk, vv) = StateOp(x);
+                }
+            }
+            cp_async_fence();
+            // Buffer b's weights by warps 4b, 4b + 1 (the chunk-level ones by warps 2, 3).
+            const int r = static_cast<int>(threadIdx.x) - b * 128;
+            if (r >= 0 && r < kChunk) {
+                const int64_t pos = cbase + r;
+                float w = 0.f;
+                if (row_ok(r)) {
+                    const float lv = e < kInPrefetch ? lin[e * kChunk + r]
+                                                     : load_scalar(p.l, s.batch, s.token_begin + (pos - s.start), h,
+                                                                   level_of(pos, in.source_pos));
+                    w = p.scale * lv * exp_diff(d_super + gchunk[r] - ent_gref[e]);
+                }
+                rw_in[b * kChunk + r] = w;
+            }
+        };
+
+        // 1. Tiles of the chunk (queued by the previous iteration after the first), level scales.
+        store_levels(l_next);
         const bool need_state = c < c_last;
         if (need_state && threadIdx.x < kChunk) {
             const int r = threadIdx.x;
@@ -180,30 +277,34 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         cp_async_wait<0>();
         __syncthreads();
 
-        // 2. Level mask fused into the diagonal tile (in-chunk level: bit_length(r ^ col)).
+        // 2. Level mask fused into the diagonal tile (in-chunk level: bit_length(r ^ col));
+        //    K's rows weighted for the chunk state.
         {
             Tensor tPs = thr_mma.partition_C(sP);
+            // The coordinates go through an opaque zero so that the compiler
+            // recomputes the 16 chunk-invariant lsm addresses per chunk instead
+            // of keeping them live across the loop (they spill at 128 registers).
+            int opaque_zero;
+            asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
 #pragma unroll
             for (int i = 0; i < size(acc_s); ++i) {
-                const int r = get<0>(cS(i)), col = get<1>(cS(i));
+                const int r = get<0>(cS(i)) + opaque_zero, col = get<1>(cS(i)) + opaque_zero;
                 float val = 0.f;
-                if (col <= r && row_ok(col) && row_ok(r)) {
+                if (col <= r && col >= row_lo && r < row_hi) {
                     const int lev = 32 - __clz(r ^ col);
                     val = acc_s(i) * p.scale * lsm[r * kLevels + lev] * exp_diff(gchunk[r] - gchunk[col]);
                 }
                 tPs(i) = Element(val);
             }
         }
+        if (need_state) scale_rows<Element>(sK, wsm);
         __syncthreads();
         Tensor acc_o = partition_fragment_C(mma_e, Shape<Int<kChunk>, Int<kVs>>{});
         clear(acc_o);
         gemm_smem<CopyAtomN<Element>, CopyAtomT<Element>>(mma_e, acc_o, sP, sVt);
-        __syncthreads();
 
         // 3. Chunk state, merged into R[m] (m = level of the block ending at c).
         if (need_state) {
-            scale_rows<Element>(sV, wsm);
-            __syncthreads();
             Tensor acc_h = partition_fragment_C(mma_e, Shape<Int<kKMax>, Int<kVs>>{});
             clear(acc_h);
             gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma_e, acc_h, sKt, sVt);
@@ -227,69 +328,59 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
 #pragma unroll
             for (int l = 1; l <= kR; ++l)
                 if (l == m) r_gref[l] = g_cur;
-            __syncthreads();
         }
+        __syncthreads();  // K, V, P are free: incoming states load into them; R[m] is visible
+
+        // The first two incoming states start loading; row weights of the chunk-level states.
+        if (num_incoming > 0) issue_incoming(0, 0);
+        if (num_incoming > 1) issue_incoming(1, 1);
+        if (threadIdx.x >= kChunk && threadIdx.x < 2 * kChunk) {
+            const int r = threadIdx.x - kChunk;
+#pragma unroll
+            for (int m = 1; m <= kR; ++m)
+                if (((c >> (m - 1)) & 1) != 0 && ((r_valid >> m) & 1u) != 0)
+                    rw_level[(m - 1) * kChunk + r] =
+                        p.scale * lsm[r * kLevels + kLog2Chunk + m] * exp_diff(gchunk[r] - r_gref[m]);
+        }
+        __syncthreads();
 
         // 4. Chunk-level states of earlier chunks in the superchunk.
 #pragma unroll
         for (int m = 1; m <= kR; ++m) {
             if (((c >> (m - 1)) & 1) == 0 || ((r_valid >> m) & 1u) == 0) continue;
-            if (threadIdx.x < kChunk) {
-                const int r = threadIdx.x;
-                rw[r] = p.scale * lsm[r * kLevels + kLog2Chunk + m] * exp_diff(gchunk[r] - r_gref[m]);
-            }
-            __syncthreads();
             Tensor acc_u = partition_fragment_C(mma_s, Shape<Int<kChunk>, Int<kVs>>{});
             clear(acc_u);
             gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(mma_s, acc_u, sQ, sRt(m));
+            const float* w = rw_level + (m - 1) * kChunk;
 #pragma unroll
-            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += rw[get<0>(cO(i))] * acc_u(i);
-            __syncthreads();
+            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += w[get<0>(cO(i))] * acc_u(i);
         }
 
-        // 5. Incoming states of the superchunk, staged through the K tile.
+        // 5. Incoming states of the superchunk, state e in buffer e & 1, e + 2 queued behind it.
         for (int e = 0; e < num_incoming; ++e) {
-            const Incoming in = ents[e];
-            if (in.kind == kFromSlot) {
-                const StateOp* src = static_cast<const StateOp*>(p.slots) +
-                                     (static_cast<int64_t>(h) * p.items + s.item_begin + in.index) * kKMax * p.Vpad +
-                                     vs * kVs;
-                Tensor gE = make_tensor(make_gmem_ptr(src),
-                                        make_layout(Shape<Int<kKMax>, Int<kVs>>{}, make_stride(int64_t(p.Vpad), _1{})));
-                load_tile_async<StateOp>(gE, sE, [](int) { return true; }, kVs);
-                cp_async_fence();
-            } else {
-                const float mult = ent_mult[e];
-                for (int idx = threadIdx.x; idx < kKMax * kVs; idx += kThreads) {
-                    const int kk = idx / kVs, vv = idx % kVs;
-                    const int v = vs * kVs + vv;
-                    const float x = (kk < p.K && v < p.V) ? mult * load_state(p.initial, seq, h, in.level, kk, v) : 0.f;
-                    sE(kk, vv) = StateOp(x);
-                }
-            }
-            if (threadIdx.x < kChunk) {
-                const int r = threadIdx.x;
-                const int64_t pos = cbase + r;
-                float w = 0.f;
-                if (row_ok(r)) {
-                    const float lv = load_scalar(p.l, s.batch, s.token_begin + (pos - s.start), h,
-                                                 level_of(pos, in.source_pos));
-                    w = p.scale * lv * exp_diff(d_super + gchunk[r] - ent_gref[e]);
-                }
-                rw[r] = w;
-            }
-            cp_async_wait<0>();
+            const int b = e & 1;
+            if (e + 1 < num_incoming) cp_async_wait<1>();
+            else cp_async_wait<0>();
             __syncthreads();
+            Tensor sBt = make_tensor(make_smem_ptr(in_ptr(b)), typename Traits::LayoutRt{});
             Tensor acc_u = partition_fragment_C(mma_s, Shape<Int<kChunk>, Int<kVs>>{});
             clear(acc_u);
-            gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(mma_s, acc_u, sQ, sEt);
+            gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(mma_s, acc_u, sQ, sBt);
+            const float* w = rw_in + b * kChunk;
 #pragma unroll
-            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += rw[get<0>(cO(i))] * acc_u(i);
-            __syncthreads();
+            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += w[get<0>(cO(i))] * acc_u(i);
+            if (e + 2 < num_incoming) {
+                __syncthreads();  // buffer b and its weights are read by every warp
+                issue_incoming(e + 2, b);
+            }
         }
+        __syncthreads();  // Q and the buffers are read: the next chunk's tiles may land
 
-        // 6. Output rows of the chunk, while the next chunk's tiles load.
-        if (c < c_last) issue_tiles(c + 1);
+        // 6. Output rows of the chunk, while the next chunk's tiles and level scales load.
+        if (c < c_last) {
+            issue_tiles(c + 1);
+            load_levels(c + 1, l_next, in_prefetched);
+        }
         {
             Tensor tOs = thr_mma.partition_C(sO);
 #pragma unroll
