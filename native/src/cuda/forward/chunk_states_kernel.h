@@ -1,11 +1,11 @@
-// Kernel 1 of the forward, one CTA per (superchunk, head, V slice):
+// Kernel 1 of the forward. Per superchunk, one CTA per (head, V slice):
 //  - local cumulative log decays of the superchunk (double, from its first
 //    call token), written once per head;
 //  - the superchunk state sum_s exp(Gd[end] - Gd[s]) k_s v_s^T (fp32), the
 //    leaf of the up-sweep;
-//  - once per group (first head of the group, first V slice): Q K^T of each
-//    diagonal chunk tile, stored in the MMA accumulator order so that the output
-//    kernel reloads it with coalesced 16-byte loads.
+// and one more CTA per group: Q K^T of each diagonal chunk tile, stored in
+// the MMA accumulator order so that the output kernel reloads it with
+// coalesced 16-byte loads (grid.x = H * v_slices + G).
 #pragma once
 
 #include "cuda/forward/tile_ops.h"
@@ -51,14 +51,78 @@ __device__ __forceinline__ void superchunk_decays(const ForwardParams& p, const 
     __syncthreads();
 }
 
+// Chunks per pipeline stage of a state CTA: two for 16-bit inputs (twice the
+// work between barriers, half the barriers per superchunk), one for float32.
+template <class Traits>
+constexpr int kStageChunks = sizeof(typename Traits::Element) == 2 ? 2 : 1;
+
 template <class Traits>
 struct ChunkStatesSmem {
-    // Two stages of (Q, K, V) tiles, the decays, warp sums and row weights.
-    static constexpr int kStage = 2 * Traits::kQKBytes + Traits::kVBytes;
-    static constexpr int kBytes = 2 * kStage + Traits::kS * 8 + 8 * 8 + kChunk * 4;
+    static constexpr int kRows = kStageChunks<Traits> * kChunk;  // tokens per stage
+    // A buffer holds a stage's K and V tiles or, in a Q K^T CTA, a chunk's Q and K tiles.
+    static constexpr int kStateStage = kStageChunks<Traits> * (Traits::kQKBytes + Traits::kVBytes);
+    static constexpr int kStage = kStateStage > 2 * Traits::kQKBytes ? kStateStage : 2 * Traits::kQKBytes;
+    // Two buffers, the decays, warp sums and row weights.
+    static constexpr int kBytes = 2 * kStage + Traits::kS * 8 + 8 * 8 + kRows * 4;
 };
 
-// Kernel 1: chunk c + 1's tiles load (cp.async, second stage) while chunk c
+// Q K^T of the superchunk's chunks for group grp: chunk c + 1's tiles load
+// while chunk c is multiplied.
+template <class Traits>
+__device__ __forceinline__ void superchunk_qk(const ForwardParams& p, const SeqInfo& s, int64_t item, int grp,
+                                              int64_t base, int64_t lo, int64_t hi, unsigned char* smem) {
+    using Element = typename Traits::Element;
+    using Smem = ChunkStatesSmem<Traits>;
+    constexpr int kFrag = Traits::kDiagFrag;
+    auto q_ptr = [&](int b) { return reinterpret_cast<Element*>(smem + b * Smem::kStage); };
+    auto k_ptr = [&](int b) { return q_ptr(b) + kChunk * kKMax; };
+    const int c_first = static_cast<int>((lo - base) >> kLog2Chunk);
+    const int c_last = static_cast<int>((hi - 1 - base) >> kLog2Chunk);
+    auto issue = [&](int c) {
+        const int b = c & 1;
+        const int64_t cbase = base + c * kChunk;
+        const int64_t token0 = s.token_begin + (cbase - s.start);
+        auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
+        const RowTensor* src[2] = {&p.q, &p.k};
+        for (int t = 0; t < 2; ++t) {
+            const Element* row0 = static_cast<const Element*>(src[t]->data) + s.batch * src[t]->stride_b +
+                                  token0 * src[t]->stride_t + grp * src[t]->stride_x;
+            Tensor g = make_tensor(make_gmem_ptr(row0),
+                                   make_layout(Shape<Int<kChunk>, Int<kKMax>>{}, make_stride(src[t]->stride_t, _1{})));
+            Tensor sm = make_tensor(make_smem_ptr(t == 0 ? q_ptr(b) : k_ptr(b)), typename Traits::LayoutQK{});
+            load_tile_async<Element>(g, sm, row_ok, p.K);
+        }
+        cp_async_fence();
+    };
+    typename Traits::MmaE mma;
+    issue(c_first);
+    for (int c = c_first; c <= c_last; ++c) {
+        const int b = c & 1;
+        if (c < c_last) {
+            issue(c + 1);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        Tensor sQ = make_tensor(make_smem_ptr(q_ptr(b)), typename Traits::LayoutQK{});
+        Tensor sK = make_tensor(make_smem_ptr(k_ptr(b)), typename Traits::LayoutQK{});
+        Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
+        static_assert(decltype(size(acc_s))::value == kFrag, "diagonal tile fragment size");
+        clear(acc_s);
+        gemm_smem<CopyAtomN<Element>, CopyAtomN<Element>>(mma, acc_s, sQ, sK);
+        float4* dst = reinterpret_cast<float4*>(p.adiag) +
+                      ((static_cast<int64_t>(grp) * p.items + item) * Traits::kChunksPerSuper + c) * (kFrag / 4) *
+                          kThreads;
+#pragma unroll
+        for (int j = 0; j < kFrag / 4; ++j)
+            dst[j * kThreads + threadIdx.x] =
+                make_float4(acc_s(4 * j), acc_s(4 * j + 1), acc_s(4 * j + 2), acc_s(4 * j + 3));
+        __syncthreads();  // this buffer is refilled by the next iteration's issue
+    }
+}
+
+// Kernel 1: stage i + 1's tiles load (cp.async, second buffer) while stage i
 // is multiplied.
 template <class Traits>
 __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_kernel(ForwardParams p) {
@@ -66,13 +130,15 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
     using Smem = ChunkStatesSmem<Traits>;
     constexpr int kS = Traits::kS;
     constexpr int kVs = Traits::kVSlice;
-    constexpr int kNC = Traits::kChunksPerSuper;
-    constexpr int kFrag = Traits::kDiagFrag;
+    constexpr int kRows = Smem::kRows;
+    using LayoutK = SmemTile<Element, kRows, kKMax>;
+    using LayoutKt = SmemTransposed<LayoutK, kRows, kKMax>;
+    using LayoutV = SmemTile<Element, kRows, kVs>;
+    using LayoutVt = SmemTransposed<LayoutV, kRows, kVs>;
 
     extern __shared__ __align__(128) unsigned char smem[];
-    auto q_ptr = [&](int stage) { return reinterpret_cast<Element*>(smem + stage * Smem::kStage); };
-    auto k_ptr = [&](int stage) { return q_ptr(stage) + kChunk * kKMax; };
-    auto v_ptr = [&](int stage) { return k_ptr(stage) + kChunk * kKMax; };
+    auto k_ptr = [&](int b) { return reinterpret_cast<Element*>(smem + b * Smem::kStage); };
+    auto v_ptr = [&](int b) { return k_ptr(b) + kRows * kKMax; };
     double* gsm = reinterpret_cast<double*>(smem + 2 * Smem::kStage);
     double* warp_sums = gsm + kS;
     float* wsm = reinterpret_cast<float*>(warp_sums + 8);
@@ -81,45 +147,41 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
     const int seq = p.item_seq[item];
     const SeqInfo s = p.seqs[seq];
     const int64_t P = s.sc0 + (item - s.item_begin);
-    const int h = blockIdx.x / p.v_slices;
-    const int vs = blockIdx.x % p.v_slices;
-    const int grp = h / p.heads_per_group;
     const int64_t base = P << Traits::kLog2S;
     const int64_t lo = base > s.start ? base : s.start;
     const int64_t hi = (base + kS < s.start + s.length) ? base + kS : s.start + s.length;
-    const bool do_adiag = (h % p.heads_per_group == 0) && vs == 0;
-    const int c_first = static_cast<int>((lo - base) >> kLog2Chunk);
-    const int c_last = static_cast<int>((hi - 1 - base) >> kLog2Chunk);
+    const int state_ctas = p.H * p.v_slices;
+    if (static_cast<int>(blockIdx.x) >= state_ctas) {
+        superchunk_qk<Traits>(p, s, item, static_cast<int>(blockIdx.x) - state_ctas, base, lo, hi, smem);
+        return;
+    }
+    const int h = blockIdx.x / p.v_slices;
+    const int vs = blockIdx.x % p.v_slices;
+    const int grp = h / p.heads_per_group;
+    const int i_first = static_cast<int>((lo - base) / kRows);
+    const int i_last = static_cast<int>((hi - 1 - base) / kRows);
 
-    // Queue the tiles of chunk c into stage c & 1.
-    auto issue = [&](int c) {
-        const int stage = c & 1;
-        const int64_t cbase = base + c * kChunk;
-        const int64_t token0 = s.token_begin + (cbase - s.start);
-        auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
+    // Queue the tiles of stage i (tokens base + i kRows ...) into buffer i & 1.
+    auto issue = [&](int i) {
+        const int b = i & 1;
+        const int64_t ibase = base + int64_t(i) * kRows;
+        const int64_t token0 = s.token_begin + (ibase - s.start);
+        auto row_ok = [&](int r) { return ibase + r >= lo && ibase + r < hi; };
         const Element* k_row0 = static_cast<const Element*>(p.k.data) + s.batch * p.k.stride_b +
                                 token0 * p.k.stride_t + grp * p.k.stride_x;
         Tensor gK = make_tensor(make_gmem_ptr(k_row0),
-                                make_layout(Shape<Int<kChunk>, Int<kKMax>>{}, make_stride(p.k.stride_t, _1{})));
-        Tensor sK = make_tensor(make_smem_ptr(k_ptr(stage)), typename Traits::LayoutQK{});
+                                make_layout(Shape<Int<kRows>, Int<kKMax>>{}, make_stride(p.k.stride_t, _1{})));
+        Tensor sK = make_tensor(make_smem_ptr(k_ptr(b)), LayoutK{});
         load_tile_async<Element>(gK, sK, row_ok, p.K);
         const Element* v_row0 = static_cast<const Element*>(p.v.data) + s.batch * p.v.stride_b +
                                 token0 * p.v.stride_t + h * p.v.stride_x + vs * kVs;
         Tensor gV = make_tensor(make_gmem_ptr(v_row0),
-                                make_layout(Shape<Int<kChunk>, Int<kVs>>{}, make_stride(p.v.stride_t, _1{})));
-        Tensor sV = make_tensor(make_smem_ptr(v_ptr(stage)), typename Traits::LayoutV{});
+                                make_layout(Shape<Int<kRows>, Int<kVs>>{}, make_stride(p.v.stride_t, _1{})));
+        Tensor sV = make_tensor(make_smem_ptr(v_ptr(b)), LayoutV{});
         load_tile_async<Element>(gV, sV, row_ok, p.V - vs * kVs);
-        if (do_adiag) {
-            const Element* q_row0 = static_cast<const Element*>(p.q.data) + s.batch * p.q.stride_b +
-                                    token0 * p.q.stride_t + grp * p.q.stride_x;
-            Tensor gQ = make_tensor(make_gmem_ptr(q_row0),
-                                    make_layout(Shape<Int<kChunk>, Int<kKMax>>{}, make_stride(p.q.stride_t, _1{})));
-            Tensor sQ = make_tensor(make_smem_ptr(q_ptr(stage)), typename Traits::LayoutQK{});
-            load_tile_async<Element>(gQ, sQ, row_ok, p.K);
-        }
         cp_async_fence();
     };
-    issue(c_first);
+    issue(i_first);
 
     superchunk_decays<kS>(p, s, h, base, lo, hi, gsm, warp_sums);
     const int64_t head_item = static_cast<int64_t>(h) * p.items + item;
@@ -133,45 +195,28 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
     Tensor acc_h = partition_fragment_C(mma, Shape<Int<kKMax>, Int<kVs>>{});
     clear(acc_h);
 
-    for (int c = c_first; c <= c_last; ++c) {
-        const int stage = c & 1;
-        const int64_t cbase = base + c * kChunk;
-        if (c < c_last) {
-            issue(c + 1);
+    for (int i = i_first; i <= i_last; ++i) {
+        const int b = i & 1;
+        const int64_t ibase = base + int64_t(i) * kRows;
+        if (i < i_last) {
+            issue(i + 1);
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
         }
-        if (threadIdx.x < kChunk) {
-            const int r = threadIdx.x;
-            const bool ok = cbase + r >= lo && cbase + r < hi;
-            wsm[r] = ok ? exp_diff(g_end - gsm[c * kChunk + r]) : 0.f;
+        for (int r = threadIdx.x; r < kRows; r += kThreads) {
+            const bool ok = ibase + r >= lo && ibase + r < hi;
+            wsm[r] = ok ? exp_diff(g_end - gsm[i * kRows + r]) : 0.f;
         }
         __syncthreads();
-        Tensor sQ = make_tensor(make_smem_ptr(q_ptr(stage)), typename Traits::LayoutQK{});
-        Tensor sK = make_tensor(make_smem_ptr(k_ptr(stage)), typename Traits::LayoutQK{});
-        Tensor sKt = make_tensor(make_smem_ptr(k_ptr(stage)), typename Traits::LayoutKt{});
-        Tensor sV = make_tensor(make_smem_ptr(v_ptr(stage)), typename Traits::LayoutV{});
-        Tensor sVt = make_tensor(make_smem_ptr(v_ptr(stage)), typename Traits::LayoutVt{});
-
-        if (do_adiag) {
-            Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
-            static_assert(decltype(size(acc_s))::value == kFrag, "diagonal tile fragment size");
-            clear(acc_s);
-            gemm_smem<CopyAtomN<Element>, CopyAtomN<Element>>(mma, acc_s, sQ, sK);
-            float4* dst = reinterpret_cast<float4*>(p.adiag) +
-                          ((static_cast<int64_t>(grp) * p.items + item) * kNC + c) * (kFrag / 4) * kThreads;
-#pragma unroll
-            for (int j = 0; j < kFrag / 4; ++j)
-                dst[j * kThreads + threadIdx.x] =
-                    make_float4(acc_s(4 * j), acc_s(4 * j + 1), acc_s(4 * j + 2), acc_s(4 * j + 3));
-        }
-
+        Tensor sKt = make_tensor(make_smem_ptr(k_ptr(b)), LayoutKt{});
+        Tensor sV = make_tensor(make_smem_ptr(v_ptr(b)), LayoutV{});
+        Tensor sVt = make_tensor(make_smem_ptr(v_ptr(b)), LayoutVt{});
         // V rows weighted by their decay to the end of the superchunk.
         scale_rows<Element>(sV, wsm);
         __syncthreads();
         gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma, acc_h, sKt, sVt);
-        __syncthreads();  // this stage is refilled by the next iteration's issue
+        __syncthreads();  // this buffer is refilled by the next iteration's issue
     }
 
     auto thr_mma = mma.get_thread_slice(threadIdx.x);

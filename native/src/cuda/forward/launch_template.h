@@ -42,7 +42,8 @@ lla_status launch_forward(const ForwardParams& params, cudaStream_t stream) {
     mark(0);
     for (int64_t off = 0; off < p.items; off += kMaxGridY) {
         p.item_offset = off;
-        const dim3 grid(heads_x, static_cast<unsigned>(std::min(kMaxGridY, p.items - off)));
+        // One state CTA per (head, V slice) and one Q K^T CTA per group.
+        const dim3 grid(heads_x + static_cast<unsigned>(p.G), static_cast<unsigned>(std::min(kMaxGridY, p.items - off)));
         chunk_states_kernel<Traits><<<grid, kThreads, kSmem1, stream>>>(p);
         LLA_CUDA_TRY(cudaGetLastError(), "launch of chunk_states_kernel");
     }
