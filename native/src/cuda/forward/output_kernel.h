@@ -14,8 +14,7 @@
 //     slots and initial-state levels, see for_each_incoming), double-buffered
 //     through the K tile and the V + P tiles, which steps 1-2 have finished
 //     with, so that the next state loads while one is applied.
-// The level scales l of chunk c + 1 are loaded into registers while chunk c's
-// output is stored.
+// The level scales l of chunk c + 1 load (cp.async) during all of chunk c.
 #pragma once
 
 #include "cuda/forward/tile_ops.h"
@@ -32,7 +31,7 @@ struct OutputSmem {
     static constexpr int kTiles = Traits::kQKBytes * 2 + Traits::kVBytes + Traits::kPBytes +
                                   Traits::kRLevels * Traits::kRBytes;
     static constexpr int kBytes = kTiles + Traits::kS * 8 + kMaxIncoming * 8 + kMaxIncoming * int(sizeof(Incoming)) +
-                                  (kChunk * kLevels + kInPrefetch * kChunk) * 4 + kChunk * 4 * (1 + Traits::kRLevels + 2) +
+                                  (kChunk * kLevels + kInPrefetch * kChunk) * 4 * 2 + kChunk * 4 * (1 + Traits::kRLevels + 2) +
                                   kMaxIncoming * 4 + 16;
     static_assert(Traits::kVBytes + Traits::kPBytes >= Traits::kRBytes, "an incoming state fits in the V + P tiles");
 };
@@ -59,7 +58,8 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     Incoming* ents = reinterpret_cast<Incoming*>(ent_gref + kMaxIncoming);
     float* lsm = reinterpret_cast<float*>(ents + kMaxIncoming);
     float* lin = lsm + kChunk * kLevels;   // l at incoming state e's level, e * kChunk + row (e < kInPrefetch)
-    float* wsm = lin + kInPrefetch * kChunk;  // chunk-state weights per source row
+    uint32_t* lraw = reinterpret_cast<uint32_t*>(lin + kInPrefetch * kChunk);  // words in flight for lsm, lin
+    float* wsm = reinterpret_cast<float*>(lraw + kChunk * Smem::kLevels + kInPrefetch * kChunk);  // chunk-state weights per source row
     float* rw_level = wsm + kChunk;        // row weights of the chunk-level states R[m], (m - 1) * kChunk + row
     float* rw_in = rw_level + kR * kChunk; // row weights of the incoming state in buffer b, b * kChunk + row
     float* ent_mult = rw_in + 2 * kChunk;
@@ -125,14 +125,15 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         cp_async_fence();
     };
 
-    // Level scales of chunk c, loaded into registers a chunk ahead and stored
-    // to shared memory when the chunk starts: l[t, 0..log2S] (lsm, kLevels per
-    // row) and l[t, level of incoming state e] (lin, e < kInPrefetch; only
-    // with_incoming, once ents is known).
+    // Level scales of chunk c: l[t, 0..log2S] (lsm, kLevels per row) and
+    // l[t, level of incoming state e] (lin, e < kInPrefetch, once ents is
+    // known), queued a chunk ahead as 4-byte cp.async words into lraw; each
+    // thread converts the words it queued when the chunk starts.
     constexpr int kLsm = kChunk * kLevels;
     constexpr int kLAll = kLsm + kInPrefetch * kChunk;
     constexpr int kLPer = (kLAll + kThreads - 1) / kThreads;
-    auto load_level = [&](int64_t cbase, int idx, int in_limit) {
+    // Element offset of entry idx of chunk c in p.l; false where it reads nothing.
+    auto level_entry = [&](int64_t cbase, int idx, int in_limit, int64_t* off) {
         int r, lev;
         if (idx < kLsm) {
             r = idx / kLevels;
@@ -140,33 +141,44 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         } else {
             const int e = (idx - kLsm) / kChunk;
             r = (idx - kLsm) % kChunk;
-            if (e >= in_limit) return 0.f;
+            if (e >= in_limit) return false;
             lev = level_of(cbase + r, ents[e].source_pos);
         }
-        const bool ok = idx < kLAll && cbase + r >= lo && cbase + r < hi && lev < p.L;
-        return ok ? load_scalar(p.l, s.batch, s.token_begin + (cbase + r - s.start), h, lev) : 0.f;
+        *off = scalar_offset(p.l, s.batch, s.token_begin + (cbase + r - s.start), h, lev);
+        return cbase + r >= lo && cbase + r < hi && lev < p.L;
     };
-    auto load_levels = [&](int c, float (&out)[kLPer], int in_limit) {
+    // Entries [idx_lo, kLAll) of chunk c.
+    auto issue_levels = [&](int c, int idx_lo, int in_limit) {
         const int64_t cbase = base + c * kChunk;
         int opaque_zero;  // keeps the chunk-invariant index arithmetic out of the chunk loop's live registers
         asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
 #pragma unroll
-        for (int j = 0; j < kLPer; ++j)
-            out[j] = load_level(cbase, static_cast<int>(threadIdx.x) + j * kThreads + opaque_zero, in_limit);
+        for (int j = 0; j < kLPer; ++j) {
+            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + opaque_zero;
+            if (idx < idx_lo || idx >= kLAll) continue;
+            int64_t off = 0;
+            const bool ok = level_entry(cbase, idx, in_limit, &off);
+            cp_async_scalar_word(lraw + idx, p.l, off, ok);
+        }
     };
-    auto store_levels = [&](const float (&in)[kLPer]) {
+    auto convert_levels = [&](int c, int in_limit) {
+        const int64_t cbase = base + c * kChunk;
+        int opaque_zero;
+        asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
 #pragma unroll
         for (int j = 0; j < kLPer; ++j) {
-            const int idx = threadIdx.x + j * kThreads;
-            if (idx < kLAll) lsm[idx] = in[j];  // lin follows lsm
+            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + opaque_zero;
+            if (idx >= kLAll) continue;
+            int64_t off = 0;
+            level_entry(cbase, idx, in_limit, &off);
+            lsm[idx] = scalar_from_word(lraw[idx], p.l, off);  // lin follows lsm
         }
     };
 
     // The first chunk's loads go out before the prologue's serial work (its
     // incoming levels after it).
     issue_tiles(c_first);
-    float l_next[kLPer];
-    load_levels(c_first, l_next, 0);
+    issue_levels(c_first, 0, 0);
 
     if (threadIdx.x == 0) {
         int count = 0;
@@ -188,11 +200,8 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     __syncthreads();
     const int num_incoming = *ent_count;
     const int in_prefetched = num_incoming < kInPrefetch ? num_incoming : kInPrefetch;
-#pragma unroll
-    for (int j = 0; j < kLPer; ++j) {
-        const int idx = threadIdx.x + j * kThreads;
-        if (idx >= kLsm) l_next[j] = load_level(base + c_first * kChunk, idx, in_prefetched);
-    }
+    issue_levels(c_first, kLsm, in_prefetched);
+    cp_async_fence();
 
     typename Traits::MmaE mma_e;
     typename Traits::MmaS mma_s;
@@ -252,8 +261,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             }
         };
 
-        // 1. Tiles of the chunk (queued by the previous iteration after the first), level scales.
-        store_levels(l_next);
+        // 1. Tiles and level scales of the chunk (queued by the previous iteration after the first).
         const bool need_state = c < c_last;
         if (need_state && threadIdx.x < kChunk) {
             const int r = threadIdx.x;
@@ -275,6 +283,11 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             }
         }
         cp_async_wait<0>();
+        convert_levels(c, in_prefetched);
+        if (c < c_last) {
+            issue_levels(c + 1, 0, in_prefetched);
+            cp_async_fence();
+        }
         __syncthreads();
 
         // 2. Level mask fused into the diagonal tile (in-chunk level: bit_length(r ^ col));
@@ -376,11 +389,8 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         }
         __syncthreads();  // Q and the buffers are read: the next chunk's tiles may land
 
-        // 6. Output rows of the chunk, while the next chunk's tiles and level scales load.
-        if (c < c_last) {
-            issue_tiles(c + 1);
-            load_levels(c + 1, l_next, in_prefetched);
-        }
+        // 6. Output rows of the chunk, while the next chunk's tiles load.
+        if (c < c_last) issue_tiles(c + 1);
         {
             Tensor tOs = thr_mma.partition_C(sO);
 #pragma unroll

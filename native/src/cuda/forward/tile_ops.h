@@ -134,13 +134,37 @@ __device__ __forceinline__ void scale_rows(STensor& s, const float* w) {
 }
 
 // Scalar reads of g / l (float32 or a 16-bit compute dtype).
+__device__ __forceinline__ int64_t scalar_offset(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev);
 __device__ __forceinline__ float load_scalar(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev) {
-    const int64_t off = b * t.stride_b + tok * t.stride_t + h * t.stride_h + lev * t.stride_l;
+    const int64_t off = scalar_offset(t, b, tok, h, lev);
     switch (t.dtype) {
         case LLA_DTYPE_BFLOAT16: return __bfloat162float(static_cast<const __nv_bfloat16*>(t.data)[off]);
         case LLA_DTYPE_FLOAT16: return __half2float(static_cast<const __half*>(t.data)[off]);
         default: return static_cast<const float*>(t.data)[off];
     }
+}
+
+// Queues a 4-byte cp.async of the aligned word that holds element `off` of a
+// scalar tensor into *dst (zero-filled when !ok): l and g rows are only 2-byte
+// aligned for 16-bit dtypes. scalar_from_word picks the element back out.
+// The word lies in the same 4-byte block as the element, so it is mapped.
+__device__ __forceinline__ void cp_async_scalar_word(uint32_t* dst, const ScalarTensor& t, int64_t off, bool ok) {
+    const int eb = t.dtype == LLA_DTYPE_FLOAT32 ? 4 : 2;
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(t.data) + (ok ? off * eb : 0);
+    const uint32_t smem = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem),
+                 "l"(reinterpret_cast<const void*>(addr & ~uintptr_t(3))), "r"(ok ? 4 : 0));
+}
+__device__ __forceinline__ float scalar_from_word(uint32_t w, const ScalarTensor& t, int64_t off) {
+    if (t.dtype == LLA_DTYPE_FLOAT32) return __uint_as_float(w);
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(t.data) + off * 2;
+    const unsigned short bits = static_cast<unsigned short>((addr & 2) ? (w >> 16) : (w & 0xffffu));
+    if (t.dtype == LLA_DTYPE_BFLOAT16) return __uint_as_float(static_cast<uint32_t>(bits) << 16);
+    return __half2float(__ushort_as_half(bits));
+}
+// Element offset of l[b, tok, h, lev] / g[b, tok, h].
+__device__ __forceinline__ int64_t scalar_offset(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev) {
+    return b * t.stride_b + tok * t.stride_t + h * t.stride_h + lev * t.stride_l;
 }
 
 // Element (k, v) of level `level` of a state tensor for sequence n, head h,
