@@ -31,9 +31,11 @@ struct OutputSmem {
     static constexpr int kTiles = Traits::kQKBytes * 2 + Traits::kVBytes + Traits::kPBytes +
                                   Traits::kRLevels * Traits::kRBytes;
     static constexpr int kBytes = kTiles + Traits::kS * 8 + kMaxIncoming * 8 + kMaxIncoming * int(sizeof(Incoming)) +
-                                  (kChunk * kLevels + kInPrefetch * kChunk) * 4 * 2 + kChunk * 4 * (1 + Traits::kRLevels + 2) +
+                                  (kChunk * kLevels + kInPrefetch * kChunk) * 4 * 2 + kChunk * 4 * (1 + Traits::kRLevels + 2 + 2) +
                                   kMaxIncoming * 4 + 16;
     static_assert(Traits::kVBytes + Traits::kPBytes >= Traits::kRBytes, "an incoming state fits in the V + P tiles");
+    // Two CTAs per SM for 16-bit inputs (228 KB of shared memory, 1 KB reserved per CTA).
+    static_assert(Traits::kMinBlocks == 1 || 2 * (kBytes + 1024) <= 228 * 1024, "two CTAs per SM");
 };
 
 template <class Traits>
@@ -60,7 +62,11 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     float* lin = lsm + kChunk * kLevels;   // l at incoming state e's level, e * kChunk + row (e < kInPrefetch)
     uint32_t* lraw = reinterpret_cast<uint32_t*>(lin + kInPrefetch * kChunk);  // words in flight for lsm, lin
     float* wsm = reinterpret_cast<float*>(lraw + kChunk * Smem::kLevels + kInPrefetch * kChunk);  // chunk-state weights per source row
-    float* rw_level = wsm + kChunk;        // row weights of the chunk-level states R[m], (m - 1) * kChunk + row
+    // log2(e) (Gd[row] - Gd[chunk start]) as a float pair hi + lo, so that the
+    // mask's differences need no double arithmetic (see the mask below).
+    float* ghi = wsm + kChunk;
+    float* glo = ghi + kChunk;
+    float* rw_level = glo + kChunk;        // row weights of the chunk-level states R[m], (m - 1) * kChunk + row
     float* rw_in = rw_level + kR * kChunk; // row weights of the incoming state in buffer b, b * kChunk + row
     float* ent_mult = rw_in + 2 * kChunk;
     int* ent_count = reinterpret_cast<int*>(ent_mult + kMaxIncoming);
@@ -171,7 +177,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             if (idx >= kLAll) continue;
             int64_t off = 0;
             level_entry(cbase, idx, in_limit, &off);
-            lsm[idx] = scalar_from_word(lraw[idx], p.l, off);  // lin follows lsm
+            lsm[idx] = p.scale * scalar_from_word(lraw[idx], p.l, off);  // lin follows lsm; scale folded in
         }
     };
 
@@ -253,9 +259,9 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
                 float w = 0.f;
                 if (row_ok(r)) {
                     const float lv = e < kInPrefetch ? lin[e * kChunk + r]
-                                                     : load_scalar(p.l, s.batch, s.token_begin + (pos - s.start), h,
-                                                                   level_of(pos, in.source_pos));
-                    w = p.scale * lv * exp_diff(d_super + gchunk[r] - ent_gref[e]);
+                                                     : p.scale * load_scalar(p.l, s.batch, s.token_begin + (pos - s.start),
+                                                                             h, level_of(pos, in.source_pos));
+                    w = lv * exp_diff(d_super + gchunk[r] - ent_gref[e]);
                 }
                 rw_in[b * kChunk + r] = w;
             }
@@ -266,6 +272,13 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         if (need_state && threadIdx.x < kChunk) {
             const int r = threadIdx.x;
             wsm[r] = row_ok(r) ? exp_diff(gchunk[kChunk - 1] - gchunk[r]) : 0.f;
+        }
+        if (threadIdx.x >= kChunk && threadIdx.x < 2 * kChunk) {
+            const int r = threadIdx.x - kChunk;
+            const double y = (gchunk[r] - gchunk[0]) * 1.4426950408889634;
+            const float y_hi = static_cast<float>(y);
+            ghi[r] = y_hi;
+            glo[r] = static_cast<float>(y - static_cast<double>(y_hi));
         }
         Tensor acc_s = partition_fragment_C(mma_e, Shape<Int<kChunk>, Int<kChunk>>{});
         static_assert(decltype(size(acc_s))::value == Traits::kDiagFrag, "diagonal tile fragment size");
@@ -299,15 +312,19 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             // of keeping them live across the loop (they spill at 128 registers).
             int opaque_zero;
             asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
+            // exp(Gd_r - Gd_col) = 2^((hi_r - hi_col) + (lo_r - lo_col)): each
+            // float difference is rounded relative to itself, as good as the
+            // double difference rounded to float (exp_diff). Computed for every
+            // element, selected by the causal / call-token mask.
 #pragma unroll
             for (int i = 0; i < size(acc_s); ++i) {
                 const int r = get<0>(cS(i)) + opaque_zero, col = get<1>(cS(i)) + opaque_zero;
-                float val = 0.f;
-                if (col <= r && col >= row_lo && r < row_hi) {
-                    const int lev = 32 - __clz(r ^ col);
-                    val = acc_s(i) * p.scale * lsm[r * kLevels + lev] * exp_diff(gchunk[r] - gchunk[col]);
-                }
-                tPs(i) = Element(val);
+                const int lev = 32 - __clz(r ^ col);
+                const float arg = (ghi[r] - ghi[col]) + (glo[r] - glo[col]);
+                float decay;
+                asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(decay) : "f"(arg));
+                const float val = acc_s(i) * lsm[r * kLevels + lev] * decay;
+                tPs(i) = Element((col <= r && col >= row_lo && r < row_hi) ? val : 0.f);
             }
         }
         if (need_state) scale_rows<Element>(sK, wsm);
@@ -353,7 +370,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             for (int m = 1; m <= kR; ++m)
                 if (((c >> (m - 1)) & 1) != 0 && ((r_valid >> m) & 1u) != 0)
                     rw_level[(m - 1) * kChunk + r] =
-                        p.scale * lsm[r * kLevels + kLog2Chunk + m] * exp_diff(gchunk[r] - r_gref[m]);
+                        lsm[r * kLevels + kLog2Chunk + m] * exp_diff(gchunk[r] - r_gref[m]);
         }
         __syncthreads();
 
