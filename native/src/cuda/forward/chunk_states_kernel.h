@@ -82,7 +82,7 @@ __device__ __forceinline__ void superchunk_qk(const ForwardParams& p, const SeqI
         const int b = c & 1;
         const int64_t cbase = base + c * kChunk;
         const int64_t token0 = s.token_begin + (cbase - s.start);
-        auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
+        const RowRange row_ok = row_range(cbase, lo, hi, kChunk);
         const RowTensor* src[2] = {&p.q, &p.k};
         for (int t = 0; t < 2; ++t) {
             const Element* row0 = static_cast<const Element*>(src[t]->data) + s.batch * src[t]->stride_b +
@@ -166,7 +166,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
         const int b = i & 1;
         const int64_t ibase = base + int64_t(i) * kRows;
         const int64_t token0 = s.token_begin + (ibase - s.start);
-        auto row_ok = [&](int r) { return ibase + r >= lo && ibase + r < hi; };
+        const RowRange row_ok = row_range(ibase, lo, hi, kRows);
         const Element* k_row0 = static_cast<const Element*>(p.k.data) + s.batch * p.k.stride_b +
                                 token0 * p.k.stride_t + grp * p.k.stride_x;
         Tensor gK = make_tensor(make_gmem_ptr(k_row0),

@@ -48,6 +48,19 @@ LLA_HD int bit_length(uint64_t x) {
 // lev(t, s) for s <= t: 0 when equal, else bit_length(t XOR s).
 LLA_HD int level_of(int64_t t, int64_t s) { return bit_length(static_cast<uint64_t>(t ^ s)); }
 
+// The rows [lo, hi) of a tile whose call tokens they are: positions
+// [pos_lo, pos_hi) of a tile starting at position base, in tile rows (int
+// comparisons in the copy predicates instead of 64-bit ones).
+struct RowRange {
+    int lo, hi;
+    LLA_HD bool operator()(int r) const { return r >= lo && r < hi; }
+};
+LLA_HD RowRange row_range(int64_t base, int64_t pos_lo, int64_t pos_hi, int rows) {
+    const int64_t a = pos_lo > base ? pos_lo - base : 0;
+    const int64_t b = pos_hi < base + rows ? pos_hi - base : rows;
+    return RowRange{static_cast<int>(a < rows ? a : rows), static_cast<int>(b > 0 ? b : 0)};
+}
+
 // One sequence of the call, as the kernels see it.
 struct SeqInfo {
     int64_t start;        // absolute position of the first token (n)

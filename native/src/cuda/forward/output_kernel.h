@@ -107,7 +107,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     auto issue_tiles = [&](int c) {
         const int64_t cbase = base + c * kChunk;
         const int64_t token0 = s.token_begin + (cbase - s.start);
-        auto row_ok = [&](int r) { return cbase + r >= lo && cbase + r < hi; };
+        const RowRange row_ok = row_range(cbase, lo, hi, kChunk);
         const Element* k_row0 = static_cast<const Element*>(p.k.data) + s.batch * p.k.stride_b +
                                 token0 * p.k.stride_t + grp * p.k.stride_x;
         Tensor gK = make_tensor(make_gmem_ptr(k_row0),
@@ -224,10 +224,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         const int64_t cbase = base + c * kChunk;
         const int64_t token0 = s.token_begin + (cbase - s.start);
         const double* gchunk = gsm + c * kChunk;
-        // Rows [row_lo, row_hi) of the chunk are call tokens.
-        const int row_lo = lo > cbase ? static_cast<int>(lo - cbase) : 0;
-        const int row_hi = hi < cbase + kChunk ? static_cast<int>(hi - cbase) : kChunk;
-        auto row_ok = [&](int r) { return r >= row_lo && r < row_hi; };
+        const RowRange row_ok = row_range(cbase, lo, hi, kChunk);  // the chunk's call tokens
 
         // Queues incoming state e into buffer b and writes its row weights.
         // Every call commits one cp.async group (empty for an initial-state
@@ -324,7 +321,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
                 float decay;
                 asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(decay) : "f"(arg));
                 const float val = acc_s(i) * lsm[r * kLevels + lev] * decay;
-                tPs(i) = Element((col <= r && col >= row_lo && r < row_hi) ? val : 0.f);
+                tPs(i) = Element((col <= r && col >= row_ok.lo && r < row_ok.hi) ? val : 0.f);
             }
         }
         if (need_state) scale_rows<Element>(sK, wsm);
