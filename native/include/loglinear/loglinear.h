@@ -9,8 +9,12 @@
  *   lla_last_error() returns a message (thread-local) naming the argument, the
  *   expected and the actual value. A rejected call writes nothing.
  * - Tensors are described by lla_tensor: pointer, dtype, device, shape and
- *   strides counted in elements (not bytes). Any strides are accepted for
- *   inputs and outputs as long as no two output elements alias.
+ *   strides counted in elements (not bytes). Any non-negative strides are
+ *   accepted as long as no two elements of an output alias; data must be
+ *   aligned to its element size; a CPU tensor has device_index 0.
+ * - A tensor the call writes (o, gradients, a final state) must not share
+ *   memory with any other argument, so a state cannot be continued in place:
+ *   pass distinct initial_state and final_state buffers.
  * - An optional tensor is absent when its ndim is 0 (a zero-initialised
  *   lla_tensor is absent). A present tensor with a NULL data pointer is an error.
  * - Shapes (SPEC.md): q, k [B,T,G,K]; v, o [B,T,H,V]; g, beta [B,T,H];
@@ -166,7 +170,8 @@ LLA_API lla_status lla_backward_workspace_size(const lla_config* config, const l
 /*
  * Forward: o = attention(inputs), continuing from initial_state (NULL: fresh
  * sequences at position 0). When final_state is not NULL, it receives the
- * state ready for each sequence's next token. stream: a cudaStream_t for the
+ * state ready for each sequence's next token, in the canonical form (its
+ * log_decay must be absent; lla_state_convert makes the decode form). stream: a cudaStream_t for the
  * CUDA backend (NULL = default stream), ignored on the CPU. CUDA calls are
  * asynchronous with respect to the host unless stated otherwise.
  */
