@@ -5,10 +5,11 @@
 
 #include <cstdint>
 
+#include "core/bits.h"
+
 namespace lla::cpu {
 
-// 1 + index of the highest set bit; 0 for 0.
-inline int bit_length(uint64_t x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
+using lla::bit_length;
 
 // lev(t, s) for s <= t: 0 when s == t, else bit_length(t XOR s).
 inline int level_of(int64_t t, int64_t s) {
