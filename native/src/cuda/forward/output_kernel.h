@@ -21,8 +21,10 @@
 
 namespace lla::cuda::fwd {
 
-// Incoming states whose level scales are prefetched with the chunk's (the
-// rest, only with initial states at far positions, read l directly).
+// Incoming states whose level scales are prefetched with the chunk's; the
+// rest (superchunk indices with more than 4 set bits, initial states with many
+// levels) read l directly. 7 would cover every index below 255 but costs more
+// at 16 x 4096 than it saves (bench/NOTES-forward.md).
 constexpr int kInPrefetch = 4;
 
 template <class Traits>
@@ -156,11 +158,10 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     // Entries [idx_lo, kLAll) of chunk c.
     auto issue_levels = [&](int c, int idx_lo, int in_limit) {
         const int64_t cbase = base + c * kChunk;
-        int opaque_zero;  // keeps the chunk-invariant index arithmetic out of the chunk loop's live registers
-        asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
+        const int zero = opaque_zero();
 #pragma unroll
         for (int j = 0; j < kLPer; ++j) {
-            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + opaque_zero;
+            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + zero;
             if (idx < idx_lo || idx >= kLAll) continue;
             int64_t off = 0;
             const bool ok = level_entry(cbase, idx, in_limit, &off);
@@ -169,11 +170,10 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     };
     auto convert_levels = [&](int c, int in_limit) {
         const int64_t cbase = base + c * kChunk;
-        int opaque_zero;
-        asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
+        const int zero = opaque_zero();
 #pragma unroll
         for (int j = 0; j < kLPer; ++j) {
-            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + opaque_zero;
+            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + zero;
             if (idx >= kLAll) continue;
             int64_t off = 0;
             level_entry(cbase, idx, in_limit, &off);
@@ -304,18 +304,16 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         //    K's rows weighted for the chunk state.
         {
             Tensor tPs = thr_mma.partition_C(sP);
-            // The coordinates go through an opaque zero so that the compiler
-            // recomputes the 16 chunk-invariant lsm addresses per chunk instead
-            // of keeping them live across the loop (they spill at 128 registers).
-            int opaque_zero;
-            asm volatile("mov.b32 %0, 0;" : "=r"(opaque_zero));
+            // The coordinates go through opaque_zero: the 16 chunk-invariant
+            // lsm addresses are recomputed per chunk, not kept live.
+            const int zero = opaque_zero();
             // exp(Gd_r - Gd_col) = 2^((hi_r - hi_col) + (lo_r - lo_col)): each
             // float difference is rounded relative to itself, as good as the
             // double difference rounded to float (exp_diff). Computed for every
             // element, selected by the causal / call-token mask.
 #pragma unroll
             for (int i = 0; i < size(acc_s); ++i) {
-                const int r = get<0>(cS(i)) + opaque_zero, col = get<1>(cS(i)) + opaque_zero;
+                const int r = get<0>(cS(i)) + zero, col = get<1>(cS(i)) + zero;
                 const int lev = 32 - __clz(r ^ col);
                 const float arg = (ghi[r] - ghi[col]) + (glo[r] - glo[col]);
                 float decay;

@@ -105,6 +105,15 @@ __device__ __forceinline__ void gemm_smem(TiledMma& mma, Acc& acc, SA const& sA,
     }
 }
 
+// A zero the compiler cannot see through: index arithmetic offset by it is
+// recomputed where it is used instead of being hoisted out of the chunk loop
+// and kept live (at the 128-register cap of 2 CTAs/SM, hoisted values spill).
+__device__ __forceinline__ int opaque_zero() {
+    int z;
+    asm volatile("mov.b32 %0, 0;" : "=r"(z));
+    return z;
+}
+
 // exp(d) for d a difference of cumulative log decays (double): the product
 // with log2(e) is formed in double, so ex2.approx (relative error < 2^-22)
 // is the only rounding beyond float32's.
