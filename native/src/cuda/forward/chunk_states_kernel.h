@@ -204,10 +204,8 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
         } else {
             cp_async_wait<0>();
         }
-        for (int r = threadIdx.x; r < kRows; r += kThreads) {
-            const bool ok = ibase + r >= lo && ibase + r < hi;
-            wsm[r] = ok ? exp_diff(g_end - gsm[i * kRows + r]) : 0.f;
-        }
+        const RowRange rows = row_range(ibase, lo, hi, kRows);
+        for (int r = threadIdx.x; r < kRows; r += kThreads) wsm[r] = rows(r) ? exp_diff(g_end - gsm[i * kRows + r]) : 0.f;
         __syncthreads();
         Tensor sKt = make_tensor(make_smem_ptr(k_ptr(b)), LayoutKt{});
         Tensor sV = make_tensor(make_smem_ptr(v_ptr(b)), LayoutV{});

@@ -153,7 +153,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             lev = level_of(cbase + r, ents[e].source_pos);
         }
         *off = scalar_offset(p.l, s.batch, s.token_begin + (cbase + r - s.start), h, lev);
-        return cbase + r >= lo && cbase + r < hi && lev < p.L;
+        return row_range(cbase, lo, hi, kChunk)(r) && lev < p.L;
     };
     // Entries [idx_lo, kLAll) of chunk c.
     auto issue_levels = [&](int c, int idx_lo, int in_limit) {

@@ -142,8 +142,12 @@ __device__ __forceinline__ void scale_rows(STensor& s, const float* w) {
     }
 }
 
+// Element offset of l[b, tok, h, lev] / g[b, tok, h].
+__device__ __forceinline__ int64_t scalar_offset(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev) {
+    return b * t.stride_b + tok * t.stride_t + h * t.stride_h + lev * t.stride_l;
+}
+
 // Scalar reads of g / l (float32 or a 16-bit compute dtype).
-__device__ __forceinline__ int64_t scalar_offset(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev);
 __device__ __forceinline__ float load_scalar(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev) {
     const int64_t off = scalar_offset(t, b, tok, h, lev);
     switch (t.dtype) {
@@ -170,10 +174,6 @@ __device__ __forceinline__ float scalar_from_word(uint32_t w, const ScalarTensor
     const unsigned short bits = static_cast<unsigned short>((addr & 2) ? (w >> 16) : (w & 0xffffu));
     if (t.dtype == LLA_DTYPE_BFLOAT16) return __uint_as_float(static_cast<uint32_t>(bits) << 16);
     return __half2float(__ushort_as_half(bits));
-}
-// Element offset of l[b, tok, h, lev] / g[b, tok, h].
-__device__ __forceinline__ int64_t scalar_offset(const ScalarTensor& t, int64_t b, int64_t tok, int64_t h, int64_t lev) {
-    return b * t.stride_b + tok * t.stride_t + h * t.stride_h + lev * t.stride_l;
 }
 
 // Element (k, v) of level `level` of a state tensor for sequence n, head h,
