@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
     using LayoutV = SmemTile<Element, kRows, kVs>;
     using LayoutVt = SmemTransposed<LayoutV, kRows, kVs>;
 
-    extern __shared__ __align__(128) unsigned char smem[];
+    extern __shared__ __align__(1024) unsigned char smem[];
     auto k_ptr = [&](int b) { return reinterpret_cast<Element*>(smem + b * Smem::kStage); };
     auto v_ptr = [&](int b) { return k_ptr(b) + kRows * kKMax; };
     double* gsm = reinterpret_cast<double*>(smem + 2 * Smem::kStage);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "cuda/forward/tile_ops.h"
+#include "cuda/forward/wgmma_ops.h"
 
 namespace lla::cuda::fwd {
 
@@ -26,6 +27,21 @@ namespace lla::cuda::fwd {
 // levels) read l directly. 7 would cover every index below 255 but costs more
 // at 16 x 4096 than it saves (bench/NOTES-forward.md).
 constexpr int kInPrefetch = 4;
+
+// The tiled MMAs of the products into o (O: P V; U: Q x state) and of the
+// chunk state (H): mma.sync, or WGMMA where compiled for sm_90a with 16-bit inputs.
+template <class Traits, bool kWgmma>
+struct OutputMmas {
+    using O = typename Traits::MmaE;
+    using U = typename Traits::MmaS;
+    using H = typename Traits::MmaE;
+};
+template <class Traits>
+struct OutputMmas<Traits, true> {
+    using O = typename WgmmaTraits<Traits>::MmaPV;
+    using U = typename WgmmaTraits<Traits>::MmaQR;
+    using H = typename WgmmaTraits<Traits>::MmaState;
+};
 
 template <class Traits>
 struct OutputSmem {
@@ -50,8 +66,17 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     constexpr int kNC = Traits::kChunksPerSuper;
     constexpr int kR = Traits::kRLevels;
     constexpr int kLevels = Smem::kLevels;
+    constexpr bool kWgmma = kWgmmaCompiled && sizeof(Element) == 2;
+    using Mmas = OutputMmas<Traits, kWgmma>;
+    // A barrier after shared-memory writes that WGMMA reads next.
+    auto sync_for_mma = [] {
+        if constexpr (kWgmma) fence_for_wgmma();
+        __syncthreads();
+    };
 
-    extern __shared__ __align__(128) unsigned char smem[];
+    // 1024-byte alignment: the 128-byte swizzle of WGMMA operands is a
+    // function of the address (every tile offset below is a multiple of 1 KB).
+    extern __shared__ __align__(1024) unsigned char smem[];
     StateOp* q_ptr = reinterpret_cast<StateOp*>(smem);
     Element* k_ptr = reinterpret_cast<Element*>(q_ptr + kChunk * kKMax);
     Element* v_ptr = k_ptr + kChunk * kKMax;
@@ -83,7 +108,6 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     // Incoming-state buffers: the K tile and the (contiguous) V + P tiles.
     auto in_ptr = [&](int b) { return reinterpret_cast<StateOp*>(b == 0 ? k_ptr : v_ptr); };
     auto sR = [&](int m) { return make_tensor(make_smem_ptr(r_ptr + (m - 1) * kKMax * kVs), typename Traits::LayoutR{}); };
-    auto sRt = [&](int m) { return make_tensor(make_smem_ptr(r_ptr + (m - 1) * kKMax * kVs), typename Traits::LayoutRt{}); };
 
     const int64_t item = p.item_offset + blockIdx.y;
     const int seq = p.item_seq[item];
@@ -209,11 +233,27 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     issue_levels(c_first, kLsm, in_prefetched);
     cp_async_fence();
 
-    typename Traits::MmaE mma_e;
-    typename Traits::MmaS mma_s;
+    typename Traits::MmaE mma_e;  // the layout of the Q K^T tiles (kernel 1) and the mask
     auto thr_mma = mma_e.get_thread_slice(threadIdx.x);
     Tensor cS = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
-    Tensor cO = thr_mma.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
+    typename Mmas::O mma_o;
+    typename Mmas::U mma_u;
+    typename Mmas::H mma_h;
+    auto thr_o = mma_o.get_thread_slice(threadIdx.x);
+    auto thr_h = mma_h.get_thread_slice(threadIdx.x);
+    Tensor cO = thr_o.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
+    // o += Q x state (state: a tile of LayoutR at st_ptr), into a fresh accumulator.
+    auto q_times_state = [&](auto& acc_u, StateOp* st_ptr) {
+        if constexpr (kWgmma) {
+            using W = WgmmaTraits<Traits>;
+            wgmma_gemm<true>(mma_u, acc_u, make_tensor(make_smem_ptr(q_ptr), typename W::LayoutQ{}),
+                             make_tensor(make_smem_ptr(st_ptr), typename W::LayoutRt{}));
+        } else {
+            clear(acc_u);
+            gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(
+                mma_u, acc_u, sQ, make_tensor(make_smem_ptr(st_ptr), typename Traits::LayoutRt{}));
+        }
+    };
 
     uint32_t r_valid = 0;       // bit m: R[m] holds a block
     double r_gref[kR + 1];      // cumulative decay (local) at the end of R[m]'s block
@@ -298,7 +338,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             issue_levels(c + 1, 0, in_prefetched);
             cp_async_fence();
         }
-        __syncthreads();
+        sync_for_mma();
 
         // 2. Level mask fused into the diagonal tile (in-chunk level: bit_length(r ^ col));
         //    K's rows weighted for the chunk state.
@@ -323,16 +363,28 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             }
         }
         if (need_state) scale_rows<Element>(sK, wsm);
-        __syncthreads();
-        Tensor acc_o = partition_fragment_C(mma_e, Shape<Int<kChunk>, Int<kVs>>{});
-        clear(acc_o);
-        gemm_smem<CopyAtomN<Element>, CopyAtomT<Element>>(mma_e, acc_o, sP, sVt);
+        sync_for_mma();
+        Tensor acc_o = partition_fragment_C(mma_o, Shape<Int<kChunk>, Int<kVs>>{});
+        if constexpr (kWgmma) {
+            using W = WgmmaTraits<Traits>;
+            wgmma_gemm<true>(mma_o, acc_o, make_tensor(make_smem_ptr(p_ptr), typename W::LayoutP{}),
+                             make_tensor(make_smem_ptr(v_ptr), typename W::LayoutVt{}));
+        } else {
+            clear(acc_o);
+            gemm_smem<CopyAtomN<Element>, CopyAtomT<Element>>(mma_o, acc_o, sP, sVt);
+        }
 
         // 3. Chunk state, merged into R[m] (m = level of the block ending at c).
         if (need_state) {
-            Tensor acc_h = partition_fragment_C(mma_e, Shape<Int<kKMax>, Int<kVs>>{});
-            clear(acc_h);
-            gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma_e, acc_h, sKt, sVt);
+            Tensor acc_h = partition_fragment_C(mma_h, Shape<Int<kKMax>, Int<kVs>>{});
+            if constexpr (kWgmma) {
+                using W = WgmmaTraits<Traits>;
+                wgmma_gemm<true>(mma_h, acc_h, make_tensor(make_smem_ptr(k_ptr), typename W::LayoutKt{}),
+                                 make_tensor(make_smem_ptr(v_ptr), typename W::LayoutVt{}));
+            } else {
+                clear(acc_h);
+                gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma_h, acc_h, sKt, sVt);
+            }
             const int m = bit_length(static_cast<uint64_t>(c ^ (c + 1)));
             const double g_cur = gchunk[kChunk - 1];
             float fac[kR + 1];
@@ -342,11 +394,11 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
 #pragma unroll
             for (int l = 1; l <= kR; ++l) {
                 if (fac[l] == 0.f) continue;
-                Tensor tRl = thr_mma.partition_C(sR(l));
+                Tensor tRl = thr_h.partition_C(sR(l));
 #pragma unroll
                 for (int i = 0; i < size(acc_h); ++i) acc_h(i) += fac[l] * float(tRl(i));
             }
-            Tensor tRm = thr_mma.partition_C(sR(m));
+            Tensor tRm = thr_h.partition_C(sR(m));
 #pragma unroll
             for (int i = 0; i < size(acc_h); ++i) tRm(i) = StateOp(acc_h(i));
             r_valid |= 1u << m;
@@ -354,7 +406,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             for (int l = 1; l <= kR; ++l)
                 if (l == m) r_gref[l] = g_cur;
         }
-        __syncthreads();  // K, V, P are free: incoming states load into them; R[m] is visible
+        sync_for_mma();  // K, V, P are free: incoming states load into them; R[m] is visible
 
         // The first two incoming states start loading; row weights of the chunk-level states.
         if (num_incoming > 0) issue_incoming(0, 0);
@@ -373,9 +425,8 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
 #pragma unroll
         for (int m = 1; m <= kR; ++m) {
             if (((c >> (m - 1)) & 1) == 0 || ((r_valid >> m) & 1u) == 0) continue;
-            Tensor acc_u = partition_fragment_C(mma_s, Shape<Int<kChunk>, Int<kVs>>{});
-            clear(acc_u);
-            gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(mma_s, acc_u, sQ, sRt(m));
+            Tensor acc_u = partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{});
+            q_times_state(acc_u, r_ptr + (m - 1) * kKMax * kVs);
             const float* w = rw_level + (m - 1) * kChunk;
 #pragma unroll
             for (int i = 0; i < size(acc_u); ++i) acc_o(i) += w[get<0>(cO(i))] * acc_u(i);
@@ -386,11 +437,9 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             const int b = e & 1;
             if (e + 1 < num_incoming) cp_async_wait<1>();
             else cp_async_wait<0>();
-            __syncthreads();
-            Tensor sBt = make_tensor(make_smem_ptr(in_ptr(b)), typename Traits::LayoutRt{});
-            Tensor acc_u = partition_fragment_C(mma_s, Shape<Int<kChunk>, Int<kVs>>{});
-            clear(acc_u);
-            gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(mma_s, acc_u, sQ, sBt);
+            sync_for_mma();
+            Tensor acc_u = partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{});
+            q_times_state(acc_u, in_ptr(b));
             const float* w = rw_in + b * kChunk;
 #pragma unroll
             for (int i = 0; i < size(acc_u); ++i) acc_o(i) += w[get<0>(cO(i))] * acc_u(i);
@@ -404,7 +453,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         // 6. Output rows of the chunk, while the next chunk's tiles load.
         if (c < c_last) issue_tiles(c + 1);
         {
-            Tensor tOs = thr_mma.partition_C(sO);
+            Tensor tOs = thr_o.partition_C(sO);
 #pragma unroll
             for (int i = 0; i < size(acc_o); ++i) tOs(i) = Element(acc_o(i));
         }

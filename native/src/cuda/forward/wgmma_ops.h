@@ -1,0 +1,83 @@
+// Warpgroup MMA (sm_90a WGMMA) for the output kernel's products with 16-bit
+// inputs: both operands straight from the shared tiles (no ldmatrix, no
+// operand registers), issued by each of the CTA's two warpgroups.
+//
+// The operand views below are the GMMA canonical 128-byte-swizzled layouts;
+// physically they are the tiles of kernel_traits.h (SmemTile), so the same
+// bytes are written by cp.async / the mask and read by WGMMA
+// (tests/native/cuda/wgmma_layout_test.cpp checks every offset).
+#pragma once
+
+#include <cute/arch/mma_sm90.hpp>
+#include <cute/atom/mma_traits_sm90_gmma.hpp>
+#include <cute/tensor.hpp>
+#include <cutlass/arch/barrier.h>
+
+#include "cuda/forward/kernel_traits.h"
+
+namespace lla::cuda::fwd {
+
+using namespace cute;
+
+#if defined(CUTE_ARCH_MMA_SM90A_ENABLED)
+constexpr bool kWgmmaCompiled = true;   // this compilation pass targets sm_90a
+#else
+constexpr bool kWgmmaCompiled = false;
+#endif
+
+template <class Traits>
+struct WgmmaTraits {
+    using Element = typename Traits::Element;
+    using StateOp = typename Traits::StateOp;
+    static constexpr int kVs = Traits::kVSlice;
+
+    // A operands (M x K): P (targets x sources) and Q (targets x K), K-major;
+    // K^T (K x sources) of the token-major K tile, M-major.
+    using LayoutP = decltype(tile_to_shape(GMMA::Layout_K_SW128_Atom<Element>{}, Shape<Int<kChunk>, Int<kChunk>>{}));
+    using LayoutQ = decltype(tile_to_shape(GMMA::Layout_K_SW128_Atom<StateOp>{}, Shape<Int<kChunk>, Int<kKMax>>{}));
+    using LayoutKt = decltype(tile_to_shape(GMMA::Layout_MN_SW128_Atom<Element>{}, Shape<Int<kKMax>, Int<kChunk>>{},
+                                            Step<_2, _1>{}));
+    // B operands (N x K), N-major: V (V slice x sources) and a state (V slice x K).
+    using LayoutVt = decltype(tile_to_shape(GMMA::Layout_MN_SW128_Atom<Element>{}, Shape<Int<kVs>, Int<kChunk>>{}));
+    using LayoutRt = decltype(tile_to_shape(GMMA::Layout_MN_SW128_Atom<StateOp>{}, Shape<Int<kVs>, Int<kKMax>>{}));
+
+    // Products into o (64 x V slice): the two warpgroups split the V slice.
+    using MmaPV = decltype(make_tiled_mma(
+        GMMA::ss_op_selector<Element, Element, float, Shape<_64, Int<kVs / 2>, _16>, GMMA::Major::K, GMMA::Major::MN>(),
+        Layout<Shape<_1, _2, _1>>{}));
+    using MmaQR = decltype(make_tiled_mma(
+        GMMA::ss_op_selector<StateOp, StateOp, float, Shape<_64, Int<kVs / 2>, _16>, GMMA::Major::K, GMMA::Major::MN>(),
+        Layout<Shape<_1, _2, _1>>{}));
+    // The chunk state (K x V slice): the two warpgroups split K.
+    using MmaState = decltype(make_tiled_mma(
+        GMMA::ss_op_selector<Element, Element, float, Shape<_64, Int<kVs>, _16>, GMMA::Major::MN, GMMA::Major::MN>(),
+        Layout<Shape<_2, _1, _1>>{}));
+};
+
+// acc (=|+=) A * B^T over shared operand tiles sA (M x K) and sB (N x K), and
+// waits for it: every thread of the CTA calls it, each warpgroup issues its part.
+template <bool kZeroInit, class TiledMma, class Acc, class SA, class SB>
+__device__ __forceinline__ void wgmma_gemm(TiledMma& mma, Acc& acc, SA const& sA, SB const& sB) {
+    auto thr = mma.get_thread_slice(threadIdx.x);
+    Tensor tA = thr.partition_fragment_A(sA);
+    Tensor tB = thr.partition_fragment_B(sB);
+    warpgroup_fence_operand(acc);
+    warpgroup_arrive();
+    if constexpr (kZeroInit) mma.accumulate_ = GMMA::ScaleOut::Zero;
+#pragma unroll
+    for (int kb = 0; kb < size<2>(tA); ++kb) {
+        cute::gemm(mma, tA(_, _, kb), tB(_, _, kb), acc);
+        mma.accumulate_ = GMMA::ScaleOut::One;
+    }
+    warpgroup_commit_batch();
+    warpgroup_wait<0>();
+    warpgroup_fence_operand(acc);
+}
+
+// Makes this thread's generic-proxy shared-memory writes (stores, landed
+// cp.async) visible to WGMMA's async-proxy reads; a barrier must follow.
+__device__ __forceinline__ void fence_for_wgmma() {
+    if constexpr (kWgmmaCompiled) cutlass::arch::fence_view_async_shared();
+}
+
+}  // namespace lla::cuda::fwd
