@@ -242,12 +242,12 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     auto thr_o = mma_o.get_thread_slice(threadIdx.x);
     auto thr_h = mma_h.get_thread_slice(threadIdx.x);
     Tensor cO = thr_o.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
-    // o += Q x state (state: a tile of LayoutR at st_ptr), into a fresh accumulator.
+    // acc_u = Q x state (state: a tile of LayoutR at st_ptr); WGMMA: issued only.
     auto q_times_state = [&](auto& acc_u, StateOp* st_ptr) {
         if constexpr (kWgmma) {
             using W = WgmmaTraits<Traits>;
-            wgmma_gemm<true>(mma_u, acc_u, make_tensor(make_smem_ptr(q_ptr), typename W::LayoutQ{}),
-                             make_tensor(make_smem_ptr(st_ptr), typename W::LayoutRt{}));
+            wgmma_issue<true>(mma_u, acc_u, make_tensor(make_smem_ptr(q_ptr), typename W::LayoutQ{}),
+                              make_tensor(make_smem_ptr(st_ptr), typename W::LayoutRt{}));
         } else {
             clear(acc_u);
             gemm_smem<CopyAtomN<StateOp>, CopyAtomT<StateOp>>(
@@ -364,27 +364,28 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         }
         if (need_state) scale_rows<Element>(sK, wsm);
         sync_for_mma();
+        // 3. ... and the chunk state (both WGMMA batches in flight together).
         Tensor acc_o = partition_fragment_C(mma_o, Shape<Int<kChunk>, Int<kVs>>{});
+        Tensor acc_h = partition_fragment_C(mma_h, Shape<Int<kKMax>, Int<kVs>>{});
         if constexpr (kWgmma) {
             using W = WgmmaTraits<Traits>;
-            wgmma_gemm<true>(mma_o, acc_o, make_tensor(make_smem_ptr(p_ptr), typename W::LayoutP{}),
-                             make_tensor(make_smem_ptr(v_ptr), typename W::LayoutVt{}));
+            Tensor wVt = make_tensor(make_smem_ptr(v_ptr), typename W::LayoutVt{});
+            wgmma_issue<true>(mma_o, acc_o, make_tensor(make_smem_ptr(p_ptr), typename W::LayoutP{}), wVt);
+            // Issued on the last chunk too (unused there): a conditional batch
+            // would make ptxas serialize every WGMMA of the kernel (C7518).
+            wgmma_issue<true>(mma_h, acc_h, make_tensor(make_smem_ptr(k_ptr), typename W::LayoutKt{}), wVt);
+            wgmma_wait<0>(acc_o, acc_h);
         } else {
             clear(acc_o);
             gemm_smem<CopyAtomN<Element>, CopyAtomT<Element>>(mma_o, acc_o, sP, sVt);
-        }
-
-        // 3. Chunk state, merged into R[m] (m = level of the block ending at c).
-        if (need_state) {
-            Tensor acc_h = partition_fragment_C(mma_h, Shape<Int<kKMax>, Int<kVs>>{});
-            if constexpr (kWgmma) {
-                using W = WgmmaTraits<Traits>;
-                wgmma_gemm<true>(mma_h, acc_h, make_tensor(make_smem_ptr(k_ptr), typename W::LayoutKt{}),
-                                 make_tensor(make_smem_ptr(v_ptr), typename W::LayoutVt{}));
-            } else {
+            if (need_state) {
                 clear(acc_h);
                 gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma_h, acc_h, sKt, sVt);
             }
+        }
+
+        // The chunk state merged into R[m] (m = level of the block ending at c).
+        if (need_state) {
             const int m = bit_length(static_cast<uint64_t>(c ^ (c + 1)));
             const double g_cur = gchunk[kChunk - 1];
             float fac[kR + 1];
@@ -421,15 +422,21 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         }
         __syncthreads();
 
-        // 4. Chunk-level states of earlier chunks in the superchunk.
+        // 4. Chunk-level states of earlier chunks in the superchunk, one
+        //    product at a time (WGMMA batches issued under a condition and
+        //    waited for after it make ptxas serialize every WGMMA, C7515).
+        using AccU = decltype(partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{}));
+        auto add_weighted = [&](AccU const& acc_u, const float* w) {
+#pragma unroll
+            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += w[get<0>(cO(i))] * acc_u(i);
+        };
 #pragma unroll
         for (int m = 1; m <= kR; ++m) {
             if (((c >> (m - 1)) & 1) == 0 || ((r_valid >> m) & 1u) == 0) continue;
-            Tensor acc_u = partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{});
+            AccU acc_u = partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{});
             q_times_state(acc_u, r_ptr + (m - 1) * kKMax * kVs);
-            const float* w = rw_level + (m - 1) * kChunk;
-#pragma unroll
-            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += w[get<0>(cO(i))] * acc_u(i);
+            if constexpr (kWgmma) wgmma_wait<0>(acc_u);
+            add_weighted(acc_u, rw_level + (m - 1) * kChunk);
         }
 
         // 5. Incoming states of the superchunk, state e in buffer e & 1, e + 2 queued behind it.
@@ -438,11 +445,10 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             if (e + 1 < num_incoming) cp_async_wait<1>();
             else cp_async_wait<0>();
             sync_for_mma();
-            Tensor acc_u = partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{});
+            AccU acc_u = partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{});
             q_times_state(acc_u, in_ptr(b));
-            const float* w = rw_in + b * kChunk;
-#pragma unroll
-            for (int i = 0; i < size(acc_u); ++i) acc_o(i) += w[get<0>(cO(i))] * acc_u(i);
+            if constexpr (kWgmma) wgmma_wait<0>(acc_u);
+            add_weighted(acc_u, rw_in + b * kChunk);
             if (e + 2 < num_incoming) {
                 __syncthreads();  // buffer b and its weights are read by every warp
                 issue_incoming(e + 2, b);

@@ -54,10 +54,11 @@ struct WgmmaTraits {
         Layout<Shape<_2, _1, _1>>{}));
 };
 
-// acc (=|+=) A * B^T over shared operand tiles sA (M x K) and sB (N x K), and
-// waits for it: every thread of the CTA calls it, each warpgroup issues its part.
+// Issues acc (=|+=) A * B^T over shared operand tiles sA (M x K) and sB (N x K)
+// as one WGMMA batch: every thread of the CTA calls it, each warpgroup issues
+// its part. acc may be read only after wgmma_wait.
 template <bool kZeroInit, class TiledMma, class Acc, class SA, class SB>
-__device__ __forceinline__ void wgmma_gemm(TiledMma& mma, Acc& acc, SA const& sA, SB const& sB) {
+__device__ __forceinline__ void wgmma_issue(TiledMma& mma, Acc& acc, SA const& sA, SB const& sB) {
     auto thr = mma.get_thread_slice(threadIdx.x);
     Tensor tA = thr.partition_fragment_A(sA);
     Tensor tB = thr.partition_fragment_B(sB);
@@ -70,8 +71,14 @@ __device__ __forceinline__ void wgmma_gemm(TiledMma& mma, Acc& acc, SA const& sA
         mma.accumulate_ = GMMA::ScaleOut::One;
     }
     warpgroup_commit_batch();
-    warpgroup_wait<0>();
-    warpgroup_fence_operand(acc);
+}
+
+// Waits until at most kPending of this warpgroup's batches are in flight;
+// accs are the accumulators about to be read.
+template <int kPending, class... Accs>
+__device__ __forceinline__ void wgmma_wait(Accs&... accs) {
+    warpgroup_wait<kPending>();
+    (warpgroup_fence_operand(accs), ...);
 }
 
 // Makes this thread's generic-proxy shared-memory writes (stores, landed
