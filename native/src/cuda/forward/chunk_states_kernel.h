@@ -9,6 +9,7 @@
 #pragma once
 
 #include "cuda/forward/tile_ops.h"
+#include "cuda/forward/wgmma_ops.h"
 
 namespace lla::cuda::fwd {
 
@@ -191,7 +192,11 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
     }
     const double g_end = gsm[hi - 1 - base];
 
-    typename Traits::MmaE mma;
+    // The state product: WGMMA where compiled for sm_90a with 16-bit inputs
+    // (accumulating across stages in registers), else mma.sync.
+    constexpr bool kWgmma = kWgmmaCompiled && sizeof(Element) == 2;
+    using MmaH = typename ForwardMmas<Traits, kWgmma>::H;
+    MmaH mma;
     Tensor acc_h = partition_fragment_C(mma, Shape<Int<kKMax>, Int<kVs>>{});
     clear(acc_h);
 
@@ -212,8 +217,17 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
         Tensor sVt = make_tensor(make_smem_ptr(v_ptr(b)), LayoutVt{});
         // V rows weighted by their decay to the end of the superchunk.
         scale_rows<Element>(sV, wsm);
-        __syncthreads();
-        gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma, acc_h, sKt, sVt);
+        if constexpr (kWgmma) {
+            using W = WgmmaTraits<Traits>;
+            fence_for_wgmma();
+            __syncthreads();
+            wgmma_issue<false>(mma, acc_h, make_tensor(make_smem_ptr(k_ptr(b)), typename W::template LayoutKt<kRows>{}),
+                               make_tensor(make_smem_ptr(v_ptr(b)), typename W::template LayoutVt<kRows>{}));
+            wgmma_wait<0>(acc_h);
+        } else {
+            __syncthreads();
+            gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma, acc_h, sKt, sVt);
+        }
         __syncthreads();  // this buffer is refilled by the next iteration's issue
     }
 

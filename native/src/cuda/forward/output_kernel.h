@@ -28,21 +28,6 @@ namespace lla::cuda::fwd {
 // at 16 x 4096 than it saves (bench/NOTES-forward.md).
 constexpr int kInPrefetch = 4;
 
-// The tiled MMAs of the products into o (O: P V; U: Q x state) and of the
-// chunk state (H): mma.sync, or WGMMA where compiled for sm_90a with 16-bit inputs.
-template <class Traits, bool kWgmma>
-struct OutputMmas {
-    using O = typename Traits::MmaE;
-    using U = typename Traits::MmaS;
-    using H = typename Traits::MmaE;
-};
-template <class Traits>
-struct OutputMmas<Traits, true> {
-    using O = typename WgmmaTraits<Traits>::MmaPV;
-    using U = typename WgmmaTraits<Traits>::MmaQR;
-    using H = typename WgmmaTraits<Traits>::MmaState;
-};
-
 template <class Traits>
 struct OutputSmem {
     static constexpr int kLevels = Traits::kLog2S + 1;  // level scales kept per row: 0..log2S
@@ -67,7 +52,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     constexpr int kR = Traits::kRLevels;
     constexpr int kLevels = Smem::kLevels;
     constexpr bool kWgmma = kWgmmaCompiled && sizeof(Element) == 2;
-    using Mmas = OutputMmas<Traits, kWgmma>;
+    using Mmas = ForwardMmas<Traits, kWgmma>;
     // A barrier after shared-memory writes that WGMMA reads next.
     auto sync_for_mma = [] {
         if constexpr (kWgmma) fence_for_wgmma();
@@ -369,11 +354,11 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         Tensor acc_h = partition_fragment_C(mma_h, Shape<Int<kKMax>, Int<kVs>>{});
         if constexpr (kWgmma) {
             using W = WgmmaTraits<Traits>;
-            Tensor wVt = make_tensor(make_smem_ptr(v_ptr), typename W::LayoutVt{});
+            Tensor wVt = make_tensor(make_smem_ptr(v_ptr), typename W::template LayoutVt<kChunk>{});
             wgmma_issue<true>(mma_o, acc_o, make_tensor(make_smem_ptr(p_ptr), typename W::LayoutP{}), wVt);
             // Issued on the last chunk too (unused there): a conditional batch
             // would make ptxas serialize every WGMMA of the kernel (C7518).
-            wgmma_issue<true>(mma_h, acc_h, make_tensor(make_smem_ptr(k_ptr), typename W::LayoutKt{}), wVt);
+            wgmma_issue<true>(mma_h, acc_h, make_tensor(make_smem_ptr(k_ptr), typename W::template LayoutKt<kChunk>{}), wVt);
             wgmma_wait<0>(acc_o, acc_h);
         } else {
             clear(acc_o);

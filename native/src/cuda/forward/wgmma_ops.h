@@ -25,6 +25,15 @@ constexpr bool kWgmmaCompiled = true;   // this compilation pass targets sm_90a
 constexpr bool kWgmmaCompiled = false;
 #endif
 
+// GMMA views of a token-major SmemTile<T, kRows, kCols> (kernel_traits.h):
+// itself as a K-major operand (rows = M or N), or transposed (cols x rows) as
+// an M- or N-major operand.
+template <class T, int kRows, int kCols>
+using GmmaKMajor = decltype(tile_to_shape(GMMA::Layout_K_SW128_Atom<T>{}, Shape<Int<kRows>, Int<kCols>>{}));
+template <class T, int kRows, int kCols>
+using GmmaTransposed =
+    decltype(tile_to_shape(GMMA::Layout_MN_SW128_Atom<T>{}, Shape<Int<kCols>, Int<kRows>>{}, Step<_2, _1>{}));
+
 template <class Traits>
 struct WgmmaTraits {
     using Element = typename Traits::Element;
@@ -33,13 +42,14 @@ struct WgmmaTraits {
 
     // A operands (M x K): P (targets x sources) and Q (targets x K), K-major;
     // K^T (K x sources) of the token-major K tile, M-major.
-    using LayoutP = decltype(tile_to_shape(GMMA::Layout_K_SW128_Atom<Element>{}, Shape<Int<kChunk>, Int<kChunk>>{}));
-    using LayoutQ = decltype(tile_to_shape(GMMA::Layout_K_SW128_Atom<StateOp>{}, Shape<Int<kChunk>, Int<kKMax>>{}));
-    using LayoutKt = decltype(tile_to_shape(GMMA::Layout_MN_SW128_Atom<Element>{}, Shape<Int<kKMax>, Int<kChunk>>{},
-                                            Step<_2, _1>{}));
+    using LayoutP = GmmaKMajor<Element, kChunk, kChunk>;
+    using LayoutQ = GmmaKMajor<StateOp, kChunk, kKMax>;
+    template <int kTokens>
+    using LayoutKt = GmmaTransposed<Element, kTokens, kKMax>;
     // B operands (N x K), N-major: V (V slice x sources) and a state (V slice x K).
-    using LayoutVt = decltype(tile_to_shape(GMMA::Layout_MN_SW128_Atom<Element>{}, Shape<Int<kVs>, Int<kChunk>>{}));
-    using LayoutRt = decltype(tile_to_shape(GMMA::Layout_MN_SW128_Atom<StateOp>{}, Shape<Int<kVs>, Int<kKMax>>{}));
+    template <int kTokens>
+    using LayoutVt = GmmaTransposed<Element, kTokens, kVs>;
+    using LayoutRt = GmmaTransposed<StateOp, kKMax, kVs>;
 
     // Products into o (64 x V slice): the two warpgroups split the V slice.
     using MmaPV = decltype(make_tiled_mma(
@@ -52,6 +62,22 @@ struct WgmmaTraits {
     using MmaState = decltype(make_tiled_mma(
         GMMA::ss_op_selector<Element, Element, float, Shape<_64, Int<kVs>, _16>, GMMA::Major::MN, GMMA::Major::MN>(),
         Layout<Shape<_2, _1, _1>>{}));
+};
+
+// The tiled MMAs of the output kernel's products into o (O: P V; U: Q x
+// state) and of chunk states (H): mma.sync, or WGMMA (kWgmma: compiled for
+// sm_90a, 16-bit inputs).
+template <class Traits, bool kWgmma>
+struct ForwardMmas {
+    using O = typename Traits::MmaE;
+    using U = typename Traits::MmaS;
+    using H = typename Traits::MmaE;
+};
+template <class Traits>
+struct ForwardMmas<Traits, true> {
+    using O = typename WgmmaTraits<Traits>::MmaPV;
+    using U = typename WgmmaTraits<Traits>::MmaQR;
+    using H = typename WgmmaTraits<Traits>::MmaState;
 };
 
 // Issues acc (=|+=) A * B^T over shared operand tiles sA (M x K) and sB (N x K)
