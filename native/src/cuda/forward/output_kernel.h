@@ -145,55 +145,65 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     // Level scales of chunk c: l[t, 0..log2S] (lsm, kLevels per row) and
     // l[t, level of incoming state e] (lin, e < kInPrefetch, once ents is
     // known), queued a chunk ahead as 4-byte cp.async words into lraw; each
-    // thread converts the words it queued when the chunk starts.
+    // thread converts the words it queued when the chunk starts. Thread t
+    // owns row t / 4: its levels t % 4 + 4 i and incoming state t % 4, so the
+    // row's offset in p.l is computed once.
     constexpr int kLsm = kChunk * kLevels;
-    constexpr int kLAll = kLsm + kInPrefetch * kChunk;
-    constexpr int kLPer = (kLAll + kThreads - 1) / kThreads;
-    // Element offset of entry idx of chunk c in p.l; false where it reads nothing.
-    auto level_entry = [&](int64_t cbase, int idx, int in_limit, int64_t* off) {
-        int r, lev;
-        if (idx < kLsm) {
-            r = idx / kLevels;
-            lev = idx % kLevels;
-        } else {
-            const int e = (idx - kLsm) / kChunk;
-            r = (idx - kLsm) % kChunk;
-            if (e >= in_limit) return false;
-            lev = level_of(cbase + r, ents[e].source_pos);
-        }
-        *off = scalar_offset(p.l, s.batch, s.token_begin + (cbase + r - s.start), h, lev);
-        return row_range(cbase, lo, hi, kChunk)(r) && lev < p.L;
+    constexpr int kLevelSteps = (kLevels + 3) / 4;
+    static_assert(kThreads == 4 * kChunk && kInPrefetch == 4, "four threads per row, one prefetched state each");
+    struct LevelRow {
+        int r, q;          // row, thread within the row
+        int64_t off;       // element offset of l[row, level 0]
+        bool ok;           // a call token
     };
-    // Entries [idx_lo, kLAll) of chunk c.
-    auto issue_levels = [&](int c, int idx_lo, int in_limit) {
+    auto level_row = [&](int c) {
         const int64_t cbase = base + c * kChunk;
-        const int zero = opaque_zero();
+        LevelRow lr;
+        // Through opaque_zero: the row's lraw / lsm indices are recomputed per
+        // chunk instead of being hoisted out of the loop and kept live.
+        lr.r = static_cast<int>(threadIdx.x >> 2) + opaque_zero();
+        lr.q = static_cast<int>(threadIdx.x & 3);
+        lr.off = scalar_offset(p.l, s.batch, s.token_begin + (cbase + lr.r - s.start), h, 0);
+        lr.ok = row_range(cbase, lo, hi, kChunk)(lr.r);
+        return lr;
+    };
+    auto in_level = [&](int c, const LevelRow& lr) { return level_of(base + c * kChunk + lr.r, ents[lr.q].source_pos); };
+    // The lsm entries of chunk c (with_lsm) and its first in_limit lin entries.
+    auto issue_levels = [&](int c, bool with_lsm, int in_limit) {
+        const LevelRow lr = level_row(c);
+        if (with_lsm) {
 #pragma unroll
-        for (int j = 0; j < kLPer; ++j) {
-            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + zero;
-            if (idx < idx_lo || idx >= kLAll) continue;
-            int64_t off = 0;
-            const bool ok = level_entry(cbase, idx, in_limit, &off);
-            cp_async_scalar_word(lraw + idx, p.l, off, ok);
+            for (int i = 0; i < kLevelSteps; ++i) {
+                const int lev = lr.q + 4 * i;
+                if (lev < kLevels)
+                    cp_async_scalar_word(lraw + lr.r * kLevels + lev, p.l, lr.off + lev * p.l.stride_l,
+                                         lr.ok && lev < p.L);
+            }
+        }
+        if (lr.q < in_limit) {
+            const int lev = in_level(c, lr);
+            cp_async_scalar_word(lraw + kLsm + lr.q * kChunk + lr.r, p.l, lr.off + lev * p.l.stride_l,
+                                 lr.ok && lev < p.L);
         }
     };
     auto convert_levels = [&](int c, int in_limit) {
-        const int64_t cbase = base + c * kChunk;
-        const int zero = opaque_zero();
+        const LevelRow lr = level_row(c);
 #pragma unroll
-        for (int j = 0; j < kLPer; ++j) {
-            const int idx = static_cast<int>(threadIdx.x) + j * kThreads + zero;
-            if (idx >= kLAll) continue;
-            int64_t off = 0;
-            level_entry(cbase, idx, in_limit, &off);
-            lsm[idx] = p.scale * scalar_from_word(lraw[idx], p.l, off);  // lin follows lsm; scale folded in
+        for (int i = 0; i < kLevelSteps; ++i) {
+            const int lev = lr.q + 4 * i;
+            const int idx = lr.r * kLevels + lev;
+            if (lev < kLevels) lsm[idx] = p.scale * scalar_from_word(lraw[idx], p.l, lr.off + lev * p.l.stride_l);
+        }
+        if (lr.q < in_limit) {
+            const int idx = kLsm + lr.q * kChunk + lr.r;  // lin follows lsm; scale folded in
+            lsm[idx] = p.scale * scalar_from_word(lraw[idx], p.l, lr.off + in_level(c, lr) * p.l.stride_l);
         }
     };
 
     // The first chunk's loads go out before the prologue's serial work (its
     // incoming levels after it).
     issue_tiles(c_first);
-    issue_levels(c_first, 0, 0);
+    issue_levels(c_first, true, 0);
 
     if (threadIdx.x == 0) {
         int count = 0;
@@ -215,7 +225,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     __syncthreads();
     const int num_incoming = *ent_count;
     const int in_prefetched = num_incoming < kInPrefetch ? num_incoming : kInPrefetch;
-    issue_levels(c_first, kLsm, in_prefetched);
+    issue_levels(c_first, false, in_prefetched);
     cp_async_fence();
 
     typename Traits::MmaE mma_e;  // the layout of the Q K^T tiles (kernel 1) and the mask
@@ -320,7 +330,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         cp_async_wait<0>();
         convert_levels(c, in_prefetched);
         if (c < c_last) {
-            issue_levels(c + 1, 0, in_prefetched);
+            issue_levels(c + 1, true, in_prefetched);
             cp_async_fence();
         }
         sync_for_mma();

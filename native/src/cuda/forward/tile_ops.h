@@ -123,22 +123,28 @@ __device__ __forceinline__ float exp_diff(double d) {
     return y;
 }
 
-// s(r, c) *= w[r] for a shared (rows x cols) tile, 16 bytes per step.
+// s(r, c) *= w[r] for a shared (rows x cols) tile, 16 bytes per step in the
+// thread layout of the tile copies (per-thread offsets fold at compile time).
 template <class T, class STensor>
 __device__ __forceinline__ void scale_rows(STensor& s, const float* w) {
-    constexpr int kRows = decltype(size<0>(s))::value;
-    constexpr int kCols = decltype(size<1>(s))::value;
     constexpr int kVec = 16 / int(sizeof(T));
-    for (int idx = threadIdx.x; idx < kRows * kCols / kVec; idx += kThreads) {
-        const int r = idx / (kCols / kVec);
-        const int c = (idx % (kCols / kVec)) * kVec;
-        T* ptr = &s(r, c);
-        uint4 raw = *reinterpret_cast<uint4*>(ptr);
-        T* vals = reinterpret_cast<T*>(&raw);
-        const float wr = w[r];
+    using Copy = GmemCopy<T>;
+    Copy copy;
+    auto thr = copy.get_thread_slice(threadIdx.x);
+    Tensor ts = thr.partition_D(s);
+    Tensor tc = thr.partition_D(make_identity_tensor(make_shape(size<0>(s), size<1>(s))));
 #pragma unroll
-        for (int i = 0; i < kVec; ++i) vals[i] = T(float(vals[i]) * wr);
-        *reinterpret_cast<uint4*>(ptr) = raw;
+    for (int m = 0; m < size<1>(ts); ++m) {
+        const float wr = w[get<0>(tc(0, m, 0))];
+#pragma unroll
+        for (int k = 0; k < size<2>(ts); ++k) {
+            uint4* ptr = reinterpret_cast<uint4*>(&ts(0, m, k));  // kVec contiguous, 16-byte aligned elements
+            uint4 raw = *ptr;
+            T* vals = reinterpret_cast<T*>(&raw);
+#pragma unroll
+            for (int i = 0; i < kVec; ++i) vals[i] = T(float(vals[i]) * wr);
+            *ptr = raw;
+        }
     }
 }
 
