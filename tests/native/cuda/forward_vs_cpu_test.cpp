@@ -1,5 +1,6 @@
 // The CUDA forward against the float64 CPU backend on random problems:
-// batch 1 at T = 70000 (more chunks than any golden case, levels up to 17),
+// batch 1 at T = 70000 (more chunks than any golden case, levels up to 17)
+// and at T = 2^20 + 24 (one sequence of over a million tokens, 22 levels),
 // groups G > 1, odd sizes, packed sequences (cu_seqlens, one of them empty),
 // extra levels, and the exported final state.
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@ struct Shape {
 
 const Shape kShapes[] = {
     {"b1_t70000", 1, 70000, 2, 1, 64, 64, 0},
+    {"b1_t2pow20_long", 1, (int64_t(1) << 20) + 24, 1, 1, 16, 16, 0},  // the "at least 2^20 tokens"
     {"b2_t300_groups", 2, 300, 4, 2, 64, 32, 0},
     {"b3_t1000_k128", 3, 1000, 6, 3, 128, 64, 0},
     {"b1_t129_small", 1, 129, 1, 1, 16, 8, 0},
