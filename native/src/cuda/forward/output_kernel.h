@@ -357,16 +357,17 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             // float difference is rounded relative to itself, as good as the
             // double difference rounded to float (exp_diff). Computed for every
             // element, selected by the causal / call-token mask.
-#pragma unroll
-            for (int i = 0; i < size(acc_s); ++i) {
+            auto masked = [&](int i) {
                 const int r = get<0>(cS(i)) + zero, col = get<1>(cS(i)) + zero;
                 const int lev = 32 - __clz(r ^ col);
                 const float arg = (ghi[r] - ghi[col]) + (glo[r] - glo[col]);
                 float decay;
                 asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(decay) : "f"(arg));
                 const float val = acc_s(i) * lsm[r * kLevels + lev] * decay;
-                tPs(i) = Element((col <= r && col >= row_ok.lo && r < row_ok.hi) ? val : 0.f);
-            }
+                return (col <= r && col >= row_ok.lo && r < row_ok.hi) ? val : 0.f;
+            };
+#pragma unroll
+            for (int i = 0; i < size(acc_s); i += 2) store_pair(tPs, i, masked(i), masked(i + 1));
         }
         if (need_state) scale_rows<Element>(sK, wsm);
         sync_for_mma();
@@ -403,11 +404,16 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
                 if (fac[l] == 0.f) continue;
                 Tensor tRl = thr_h.partition_C(sR(l));
 #pragma unroll
-                for (int i = 0; i < size(acc_h); ++i) acc_h(i) += fac[l] * float(tRl(i));
+                for (int i = 0; i < size(acc_h); i += 2) {
+                    float a, b;
+                    load_pair(tRl, i, a, b);
+                    acc_h(i) += fac[l] * a;
+                    acc_h(i + 1) += fac[l] * b;
+                }
             }
             Tensor tRm = thr_h.partition_C(sR(m));
 #pragma unroll
-            for (int i = 0; i < size(acc_h); ++i) tRm(i) = StateOp(acc_h(i));
+            for (int i = 0; i < size(acc_h); i += 2) store_pair(tRm, i, acc_h(i), acc_h(i + 1));
             r_valid |= 1u << m;
 #pragma unroll
             for (int l = 1; l <= kR; ++l)
@@ -465,7 +471,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         {
             Tensor tOs = thr_o.partition_C(sO);
 #pragma unroll
-            for (int i = 0; i < size(acc_o); ++i) tOs(i) = Element(acc_o(i));
+            for (int i = 0; i < size(acc_o); i += 2) store_pair(tOs, i, acc_o(i), acc_o(i + 1));
         }
         __syncthreads();
         store_tile<Element>(sO, gO, row_ok, col_limit);

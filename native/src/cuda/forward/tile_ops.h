@@ -7,6 +7,9 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <cstdint>
+#include <type_traits>
+
 #include "cuda/forward/forward_params.h"
 #include "cuda/forward/kernel_traits.h"
 
@@ -103,6 +106,31 @@ __device__ __forceinline__ void gemm_smem(TiledMma& mma, Acc& acc, SA const& sA,
         }
         cute::gemm(mma, tCrA(_, _, kb), tCrB(_, _, kb), acc);
     }
+}
+
+// The accumulator fragments of the MMAs here (SM80 m16n8 and SM90 GMMA C
+// layouts) hold adjacent columns (c, c + 1) of one row, c even, as elements
+// 2j and 2j + 1 (checked by tests/native/cuda/wgmma_layout_test.cu); the
+// shared tiles keep them adjacent (their swizzles move 16-byte units). So
+// each pair is one 4-byte (16-bit T) or 8-byte (float) shared access.
+template <class T>
+using PairWord = std::conditional_t<sizeof(T) == 2, uint32_t, uint64_t>;
+
+// t(i), t(i + 1) = a, b (i even) for a partition of a shared tile.
+template <class STensor>
+__device__ __forceinline__ void store_pair(STensor&& t, int i, float a, float b) {
+    using T = typename std::decay_t<STensor>::value_type;
+    __align__(8) T v[2] = {T(a), T(b)};
+    *reinterpret_cast<PairWord<T>*>(&t(i)) = *reinterpret_cast<const PairWord<T>*>(v);
+}
+// a, b = t(i), t(i + 1) (i even).
+template <class STensor>
+__device__ __forceinline__ void load_pair(STensor const& t, int i, float& a, float& b) {
+    using T = typename std::decay_t<STensor>::value_type;
+    __align__(8) T v[2];
+    *reinterpret_cast<PairWord<T>*>(v) = *reinterpret_cast<const PairWord<T>*>(&t(i));
+    a = float(v[0]);
+    b = float(v[1]);
 }
 
 // A zero the compiler cannot see through: index arithmetic offset by it is
