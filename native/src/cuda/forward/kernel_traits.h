@@ -1,6 +1,8 @@
 // Compile-time configuration of one forward instantiation: element types,
 // tiled MMAs, shared-memory layouts and copy atoms (CuTe, SM80-style mma.sync
-// with ldmatrix, which also runs on sm_90a).
+// with ldmatrix: sm_80, and float32 inputs everywhere). The sm_90a pass of the
+// 16-bit instances runs the products on WGMMA over the same tiles instead
+// (wgmma_ops.h); the mma.sync layout still orders the Q K^T tiles and the mask.
 //
 // Element: q, k, v, o type. StateOp: operand type of the state products
 // Q x State (bfloat16 for 16-bit inputs, since states outgrow float16's range;

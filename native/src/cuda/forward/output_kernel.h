@@ -15,6 +15,9 @@
 //     through the K tile and the V + P tiles, which steps 1-2 have finished
 //     with, so that the next state loads while one is applied.
 // The level scales l of chunk c + 1 load (cp.async) during all of chunk c.
+// Products: WGMMA on sm_90a for 16-bit inputs (P V and the chunk state in
+// flight together; each Q x state product waited for before its rows are
+// weighted), mma.sync otherwise; both read the same shared tiles.
 #pragma once
 
 #include "cuda/forward/tile_ops.h"
