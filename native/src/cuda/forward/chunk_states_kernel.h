@@ -234,8 +234,10 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
     auto thr_mma = mma.get_thread_slice(threadIdx.x);
     Tensor cH = thr_mma.partition_C(make_identity_tensor(Shape<Int<kKMax>, Int<kVs>>{}));
     float* dst = p.states + head_item * kKMax * p.Vpad + vs * kVs;
+    // Adjacent columns (c, c + 1) as one 8-byte store (Vpad and the slice are even).
 #pragma unroll
-    for (int i = 0; i < size(acc_h); ++i) dst[get<0>(cH(i)) * p.Vpad + get<1>(cH(i))] = acc_h(i);
+    for (int i = 0; i < size(acc_h); i += 2)
+        *reinterpret_cast<float2*>(dst + get<0>(cH(i)) * p.Vpad + get<1>(cH(i))) = make_float2(acc_h(i), acc_h(i + 1));
 }
 
 }  // namespace lla::cuda::fwd
