@@ -9,4 +9,5 @@ bash ci/setup-deps.sh
 bash ci/test-native.sh
 bash ci/build-cuda.sh
 bash ci/test-java.sh
+bash ci/test-java-cuda.sh
 ./lla demo   # the README run command, on the CPU: exits non-zero if a check fails

@@ -195,6 +195,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
     // The state product: WGMMA where compiled for sm_90a with 16-bit inputs
     // (accumulating across stages in registers), else mma.sync.
     constexpr bool kWgmma = kWgmmaCompiled && sizeof(Element) == 2;
+    if constexpr (kWgmma) require_1k_aligned(smem);
     using MmaH = typename ForwardMmas<Traits, kWgmma>::H;
     MmaH mma;
     Tensor acc_h = partition_fragment_C(mma, Shape<Int<kKMax>, Int<kVs>>{});

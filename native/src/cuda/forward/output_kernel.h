@@ -65,6 +65,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     // 1024-byte alignment: the 128-byte swizzle of WGMMA operands is a
     // function of the address (every tile offset below is a multiple of 1 KB).
     extern __shared__ __align__(1024) unsigned char smem[];
+    if constexpr (kWgmma) require_1k_aligned(smem);
     StateOp* q_ptr = reinterpret_cast<StateOp*>(smem);
     Element* k_ptr = reinterpret_cast<Element*>(q_ptr + kChunk * kKMax);
     Element* v_ptr = k_ptr + kChunk * kKMax;

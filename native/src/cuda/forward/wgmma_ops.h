@@ -107,6 +107,14 @@ __device__ __forceinline__ void wgmma_wait(Accs&... accs) {
     (warpgroup_fence_operand(accs), ...);
 }
 
+// WGMMA's 128-byte swizzle is a function of the shared address, so the tiles
+// must start on 1 KB boundaries: the dynamic shared memory does when the
+// kernel has no static shared memory. A wrong base would give wrong products
+// silently; trap instead (the call then fails with a launch error).
+__device__ __forceinline__ void require_1k_aligned(const void* smem_base) {
+    if ((static_cast<uint32_t>(__cvta_generic_to_shared(smem_base)) & 1023u) != 0) __trap();
+}
+
 // Makes this thread's generic-proxy shared-memory writes (stores, landed
 // cp.async) visible to WGMMA's async-proxy reads; a barrier must follow.
 __device__ __forceinline__ void fence_for_wgmma() {

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Java against the linux-x86_64-cuda classifier: builds the presets with the CUDA
+# backend (-Djavacpp.platform.extension=-cuda; the compiler and CUTLASS that
+# ci/setup-cuda.sh installed) and runs the dev.loglinear API tests on that native
+# library. Without a GPU the CUDA backend reports no usable device and every test
+# runs on the CPU backend, so this checks that the CUDA classifier builds, loads
+# and serves the API. Run after ci/test-java.sh (which installs the reactor).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash ci/setup-cuda.sh
+start=$SECONDS
+mvn -B -q -pl presets,java-api/loglinear install -Djavacpp.platform.extension=-cuda
+cat java-api/loglinear/target/surefire-reports/*.txt | awk -F'[:,]' '
+    /^Tests run/ { run += $2; failed += $4; errors += $6; skipped += $8 }
+    END { printf "test-java-cuda: java-api/loglinear on linux-x86_64-cuda: Tests run: %d, Failures: %d, Errors: %d, Skipped: %d\n",
+                 run, failed, errors, skipped }'
+ls presets/target/loglinear-presets-*-linux-x86_64-cuda.jar
+echo "test-java-cuda: done in $((SECONDS - start)) s"
