@@ -6,21 +6,52 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "loglinear/loglinear.h"
 
 namespace lla {
 
-// Concatenates its arguments with operator<< (for error messages).
+// Appends one part of a message as operator<< on a default std::ostream would
+// write it, without a stream for the common types: some messages (argument
+// sources, dtype rules) are built on every call, also when it is valid, and a
+// stream costs microseconds (locale facets, dynamic_cast).
+template <class T>
+void append_part(std::string& s, const T& v) {
+    using D = std::decay_t<T>;
+    if constexpr (std::is_same_v<D, const char*> || std::is_same_v<D, char*>) {
+        if (v != nullptr) s += v;  // a stream writes nothing for a null string
+    } else if constexpr (std::is_same_v<D, std::string>) {
+        s += v;
+    } else if constexpr (std::is_same_v<D, char> || std::is_same_v<D, signed char> ||
+                         std::is_same_v<D, unsigned char>) {
+        s += static_cast<char>(v);
+    } else if constexpr (std::is_same_v<D, bool>) {
+        s += v ? '1' : '0';
+    } else if constexpr (std::is_integral_v<D>) {
+        s += std::to_string(v);
+    } else if constexpr (std::is_floating_point_v<D>) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));  // the stream default: 6 significant digits
+        s += buf;
+    } else {
+        std::ostringstream out;
+        out << v;
+        s += out.str();
+    }
+}
+
+// Concatenates its arguments as operator<< would (for error messages).
 template <class... Parts>
 std::string concat(const Parts&... parts) {
-    std::ostringstream out;
-    (out << ... << parts);
-    return out.str();
+    std::string s;
+    (append_part(s, parts), ...);
+    return s;
 }
 
 // "float32", "float64", "bfloat16", "float16", "int64", or "unknown dtype 9".
