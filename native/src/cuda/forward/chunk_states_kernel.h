@@ -218,27 +218,24 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) chunk_states_ker
         Tensor sVt = make_tensor(make_smem_ptr(v_ptr(b)), LayoutVt{});
         // V rows weighted by their decay to the end of the superchunk.
         scale_rows<Element>(sV, wsm);
+        sync_for_mma<kWgmma>();
         if constexpr (kWgmma) {
             using W = WgmmaTraits<Traits>;
-            fence_for_wgmma();
-            __syncthreads();
             wgmma_issue<false>(mma, acc_h, make_tensor(make_smem_ptr(k_ptr(b)), typename W::template LayoutKt<kRows>{}),
                                make_tensor(make_smem_ptr(v_ptr(b)), typename W::template LayoutVt<kRows>{}));
             wgmma_wait<0>(acc_h);
         } else {
-            __syncthreads();
             gemm_smem<CopyAtomT<Element>, CopyAtomT<Element>>(mma, acc_h, sKt, sVt);
         }
         __syncthreads();  // this buffer is refilled by the next iteration's issue
     }
 
-    auto thr_mma = mma.get_thread_slice(threadIdx.x);
-    Tensor cH = thr_mma.partition_C(make_identity_tensor(Shape<Int<kKMax>, Int<kVs>>{}));
-    float* dst = p.states + head_item * kKMax * p.Vpad + vs * kVs;
-    // Adjacent columns (c, c + 1) as one 8-byte store (Vpad and the slice are even).
+    // Adjacent columns as one 8-byte store (Vpad and the slice offset are even).
+    Tensor gH = make_tensor(make_gmem_ptr(p.states + head_item * kKMax * p.Vpad + vs * kVs),
+                            make_layout(Shape<Int<kKMax>, Int<kVs>>{}, make_stride(int64_t(p.Vpad), _1{})));
+    Tensor tHg = mma.get_thread_slice(threadIdx.x).partition_C(gH);
 #pragma unroll
-    for (int i = 0; i < size(acc_h); i += 2)
-        *reinterpret_cast<float2*>(dst + get<0>(cH(i)) * p.Vpad + get<1>(cH(i))) = make_float2(acc_h(i), acc_h(i + 1));
+    for (int i = 0; i < size(acc_h); i += 2) store_pair(tHg, i, acc_h(i), acc_h(i + 1));
 }
 
 }  // namespace lla::cuda::fwd

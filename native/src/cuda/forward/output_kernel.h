@@ -56,11 +56,6 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
     constexpr int kLevels = Smem::kLevels;
     constexpr bool kWgmma = kWgmmaCompiled && sizeof(Element) == 2;
     using Mmas = ForwardMmas<Traits, kWgmma>;
-    // A barrier after shared-memory writes that WGMMA reads next.
-    auto sync_for_mma = [] {
-        if constexpr (kWgmma) fence_for_wgmma();
-        __syncthreads();
-    };
 
     // 1024-byte alignment: the 128-byte swizzle of WGMMA operands is a
     // function of the address (every tile offset below is a multiple of 1 KB).
@@ -172,36 +167,33 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
         return lr;
     };
     auto in_level = [&](int c, const LevelRow& lr) { return level_of(base + c * kChunk + lr.r, ents[lr.q].source_pos); };
-    // The lsm entries of chunk c (with_lsm) and its first in_limit lin entries.
-    auto issue_levels = [&](int c, bool with_lsm, int in_limit) {
+    // Calls f(lraw / lsm index, offset in p.l, whether it reads l) for this
+    // thread's lsm entries of chunk c (with_lsm) and its lin entry if the
+    // row's state index is below in_limit.
+    auto for_each_level_entry = [&](int c, bool with_lsm, int in_limit, auto&& f) {
         const LevelRow lr = level_row(c);
         if (with_lsm) {
 #pragma unroll
             for (int i = 0; i < kLevelSteps; ++i) {
                 const int lev = lr.q + 4 * i;
-                if (lev < kLevels)
-                    cp_async_scalar_word(lraw + lr.r * kLevels + lev, p.l, lr.off + lev * p.l.stride_l,
-                                         lr.ok && lev < p.L);
+                if (lev < kLevels) f(lr.r * kLevels + lev, lr.off + lev * p.l.stride_l, lr.ok && lev < p.L);
             }
         }
         if (lr.q < in_limit) {
             const int lev = in_level(c, lr);
-            cp_async_scalar_word(lraw + kLsm + lr.q * kChunk + lr.r, p.l, lr.off + lev * p.l.stride_l,
-                                 lr.ok && lev < p.L);
+            f(kLsm + lr.q * kChunk + lr.r, lr.off + lev * p.l.stride_l, lr.ok && lev < p.L);
         }
     };
+    auto issue_levels = [&](int c, bool with_lsm, int in_limit) {
+        for_each_level_entry(c, with_lsm, in_limit, [&](int idx, int64_t off, bool ok) {
+            cp_async_scalar_word(lraw + idx, p.l, off, ok);
+        });
+    };
+    // lin follows lsm, so one index space; the scale is folded in.
     auto convert_levels = [&](int c, int in_limit) {
-        const LevelRow lr = level_row(c);
-#pragma unroll
-        for (int i = 0; i < kLevelSteps; ++i) {
-            const int lev = lr.q + 4 * i;
-            const int idx = lr.r * kLevels + lev;
-            if (lev < kLevels) lsm[idx] = p.scale * scalar_from_word(lraw[idx], p.l, lr.off + lev * p.l.stride_l);
-        }
-        if (lr.q < in_limit) {
-            const int idx = kLsm + lr.q * kChunk + lr.r;  // lin follows lsm; scale folded in
-            lsm[idx] = p.scale * scalar_from_word(lraw[idx], p.l, lr.off + in_level(c, lr) * p.l.stride_l);
-        }
+        for_each_level_entry(c, true, in_limit, [&](int idx, int64_t off, bool) {
+            lsm[idx] = p.scale * scalar_from_word(lraw[idx], p.l, off);
+        });
     };
 
     // The first chunk's loads go out before the prologue's serial work (its
@@ -337,7 +329,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             issue_levels(c + 1, true, in_prefetched);
             cp_async_fence();
         }
-        sync_for_mma();
+        sync_for_mma<kWgmma>();
 
         // Row weights of the chunk-level states that step 4 applies (the
         // merge in step 3 changes no level that chunk c reads).
@@ -374,7 +366,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             for (int i = 0; i < size(acc_s); i += 2) store_pair(tPs, i, masked(i), masked(i + 1));
         }
         if (need_state) scale_rows<Element>(sK, wsm);
-        sync_for_mma();
+        sync_for_mma<kWgmma>();
         // 3. ... and the chunk state (both WGMMA batches in flight together).
         Tensor acc_o = partition_fragment_C(mma_o, Shape<Int<kChunk>, Int<kVs>>{});
         Tensor acc_h = partition_fragment_C(mma_h, Shape<Int<kKMax>, Int<kVs>>{});
@@ -423,7 +415,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             for (int l = 1; l <= kR; ++l)
                 if (l == m) r_gref[l] = g_cur;
         }
-        sync_for_mma();  // K, V, P are free: incoming states load into them; R[m] is visible
+        sync_for_mma<kWgmma>();  // K, V, P are free: incoming states load into them; R[m] is visible
 
         // The first two incoming states start loading.
         if (num_incoming > 0) issue_incoming(0, 0);
@@ -451,7 +443,7 @@ __global__ void __launch_bounds__(kThreads, Traits::kMinBlocks) output_kernel(Fo
             const int b = e & 1;
             if (e + 1 < num_incoming) cp_async_wait<1>();
             else cp_async_wait<0>();
-            sync_for_mma();
+            sync_for_mma<kWgmma>();
             AccU acc_u = partition_fragment_C(mma_u, Shape<Int<kChunk>, Int<kVs>>{});
             q_times_state(acc_u, in_ptr(b));
             if constexpr (kWgmma) wgmma_wait<0>(acc_u);

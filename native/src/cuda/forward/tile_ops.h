@@ -111,12 +111,13 @@ __device__ __forceinline__ void gemm_smem(TiledMma& mma, Acc& acc, SA const& sA,
 // The accumulator fragments of the MMAs here (SM80 m16n8 and SM90 GMMA C
 // layouts) hold adjacent columns (c, c + 1) of one row, c even, as elements
 // 2j and 2j + 1 (checked by tests/native/cuda/wgmma_layout_test.cu); the
-// shared tiles keep them adjacent (their swizzles move 16-byte units). So
-// each pair is one 4-byte (16-bit T) or 8-byte (float) shared access.
+// shared tiles keep them adjacent (their swizzles move 16-byte units), and so
+// do row-major global tiles with an even row stride. So each pair is one
+// 4-byte (16-bit T) or 8-byte (float) access.
 template <class T>
 using PairWord = std::conditional_t<sizeof(T) == 2, uint32_t, uint64_t>;
 
-// t(i), t(i + 1) = a, b (i even) for a partition of a shared tile.
+// t(i), t(i + 1) = a, b (i even) for an accumulator-shaped partition of a tile.
 template <class STensor>
 __device__ __forceinline__ void store_pair(STensor&& t, int i, float a, float b) {
     using T = typename std::decay_t<STensor>::value_type;

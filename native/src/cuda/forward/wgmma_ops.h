@@ -115,10 +115,13 @@ __device__ __forceinline__ void require_1k_aligned(const void* smem_base) {
     if ((static_cast<uint32_t>(__cvta_generic_to_shared(smem_base)) & 1023u) != 0) __trap();
 }
 
-// Makes this thread's generic-proxy shared-memory writes (stores, landed
-// cp.async) visible to WGMMA's async-proxy reads; a barrier must follow.
-__device__ __forceinline__ void fence_for_wgmma() {
-    if constexpr (kWgmmaCompiled) cutlass::arch::fence_view_async_shared();
+// A CTA barrier after shared-memory writes that the next MMA reads; with
+// WGMMA, each thread first makes its generic-proxy writes (stores, landed
+// cp.async) visible to the async proxy that WGMMA reads through.
+template <bool kWgmma>
+__device__ __forceinline__ void sync_for_mma() {
+    if constexpr (kWgmma) cutlass::arch::fence_view_async_shared();
+    __syncthreads();
 }
 
 }  // namespace lla::cuda::fwd
