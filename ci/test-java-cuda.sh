@@ -11,9 +11,6 @@ cd "$(dirname "$0")/.."
 bash ci/setup-cuda.sh
 start=$SECONDS
 mvn -B -q -pl presets,java-api/loglinear install -Djavacpp.platform.extension=-cuda
-cat java-api/loglinear/target/surefire-reports/*.txt | awk -F'[:,]' '
-    /^Tests run/ { run += $2; failed += $4; errors += $6; skipped += $8 }
-    END { printf "test-java-cuda: java-api/loglinear on linux-x86_64-cuda: Tests run: %d, Failures: %d, Errors: %d, Skipped: %d\n",
-                 run, failed, errors, skipped }'
+bash ci/surefire-totals.sh "test-java-cuda (linux-x86_64-cuda)" ./java-api/loglinear
 ls presets/target/loglinear-presets-*-linux-x86_64-cuda.jar
 echo "test-java-cuda: done in $((SECONDS - start)) s"

@@ -7,15 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Totals of the Surefire reports of each module that ran tests (-q hides Maven's own).
+# Totals of the Surefire reports of each module that ran tests.
 summarize() {
-    local reports
-    for reports in $(find . -path ./build\* -prune -o -type d -name surefire-reports -print | sort); do
-        cat "$reports"/*.txt 2>/dev/null | awk -F'[:,]' -v module="${reports%/target/surefire-reports}" '
-            /^Tests run/ { run += $2; failed += $4; errors += $6; skipped += $8 }
-            END { printf "test-java: %s: Tests run: %d, Failures: %d, Errors: %d, Skipped: %d\n",
-                         module, run, failed, errors, skipped }'
-    done
+    local modules
+    modules=$(find . -path ./build\* -prune -o -type d -name surefire-reports -print | sort |
+              sed 's|/target/surefire-reports$||')
+    # shellcheck disable=SC2086  # one module directory per word
+    bash ci/surefire-totals.sh test-java $modules
 }
 trap summarize EXIT
 
