@@ -284,7 +284,7 @@ int main(int argc, char** argv) {
                   "lla_forward");
         };
         auto backward = [&] {
-            check(lla_backward(&config, &p.inputs, nullptr, &p.d_o_t, &p.grads, workspace.data(), workspace.size(), nullptr),
+            check(lla_backward(&config, &p.inputs, nullptr, &p.d_o_t, nullptr, &p.grads, workspace.data(), workspace.size(), nullptr),
                   "lla_backward");
         };
         const Timing fwd = median_time(forward, opt.seconds);

@@ -248,7 +248,7 @@ std::map<std::string, Array> backward(const CaseTensors& ct, const RunOptions& o
     if (grads.count("dbeta")) g.dbeta = grads.at("dbeta").desc();
     const lla_inputs in = ct.inputs(begin, count);
     const lla_tensor d_o = ct.at("do").tokens(begin, count);
-    check(lla_backward(&ct.config(), &in, initial_state, &d_o, &g, nullptr, 0, nullptr), "lla_backward");
+    check(lla_backward(&ct.config(), &in, initial_state, &d_o, nullptr, &g, nullptr, 0, nullptr), "lla_backward");
     finish(options);
     std::map<std::string, Array> out;
     for (const auto& [name, t] : grads) out[name] = t.to_array();

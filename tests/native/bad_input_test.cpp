@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,13 +74,18 @@ protected:
         expect_rejected(call, LLA_ERROR_INVALID_ARGUMENT, expect_name.empty() ? name : expect_name);
     }
 
+    // The present arguments of a fresh call, which lives until the next
+    // present_slots (the slots point into it).
     std::vector<Slot> present_slots(bool packed = false) {
-        Call call(GetParam(), LLA_DTYPE_FLOAT32, packed);
+        probe_ = std::make_unique<Call>(GetParam(), LLA_DTYPE_FLOAT32, packed);
         std::vector<Slot> present;
-        for (const Slot& s : call.slots())
+        for (const Slot& s : probe_->slots())
             if (s.tensor->ndim != 0) present.push_back(s);
         return present;
     }
+
+private:
+    std::unique_ptr<Call> probe_;
 };
 
 TEST_P(EveryArgument, NullDataIsRejected) {
@@ -128,7 +134,7 @@ TEST_P(EveryArgument, BadShapeIsRejected) {
             for (int32_t d = 0; d < s.tensor->ndim; ++d) {
                 const std::string dim = s.name + ".shape[" + std::to_string(d) + "]";
                 const bool more_levels_allowed =
-                    (s.name == "l" && d == s.tensor->ndim - 1) || (s.name == "final_state.levels" && d == 2);
+                    (s.name == "l" && d == s.tensor->ndim - 1) || ((s.name == "final_state.levels" || s.name == "d_final_state") && d == 2);
                 check(s.name, dim + (more_levels_allowed ? " - 1" : " + 1"), [&](lla_tensor& t) {
                     t.shape[d] += more_levels_allowed ? -1 : 1;
                 }, dim, packed);
@@ -215,10 +221,10 @@ TEST(NullPointers, AreRejectedByEveryEntryPoint) {
         {"config", [&] { return lla_forward(nullptr, &f.in, nullptr, &f.out, nullptr, nullptr, 0, nullptr); }},
         {"inputs", [&] { return lla_forward(&config, nullptr, nullptr, &f.out, nullptr, nullptr, 0, nullptr); }},
         {"o", [&] { return lla_forward(&config, &f.in, &f.state_a, nullptr, nullptr, nullptr, 0, nullptr); }},
-        {"config", [&] { return lla_backward(nullptr, &b.in, &b.state_a, &b.out, &b.grads, nullptr, 0, nullptr); }},
-        {"inputs", [&] { return lla_backward(&config, nullptr, &b.state_a, &b.out, &b.grads, nullptr, 0, nullptr); }},
-        {"d_o", [&] { return lla_backward(&config, &b.in, &b.state_a, nullptr, &b.grads, nullptr, 0, nullptr); }},
-        {"grads", [&] { return lla_backward(&config, &b.in, &b.state_a, &b.out, nullptr, nullptr, 0, nullptr); }},
+        {"config", [&] { return lla_backward(nullptr, &b.in, &b.state_a, &b.out, nullptr, &b.grads, nullptr, 0, nullptr); }},
+        {"inputs", [&] { return lla_backward(&config, nullptr, &b.state_a, &b.out, nullptr, &b.grads, nullptr, 0, nullptr); }},
+        {"d_o", [&] { return lla_backward(&config, &b.in, &b.state_a, nullptr, nullptr, &b.grads, nullptr, 0, nullptr); }},
+        {"grads", [&] { return lla_backward(&config, &b.in, &b.state_a, &b.out, nullptr, nullptr, nullptr, 0, nullptr); }},
         {"config", [&] { return lla_decode_step(nullptr, &d.in, &d.state_a, &d.out, nullptr); }},
         {"token", [&] { return lla_decode_step(&config, nullptr, &d.state_a, &d.out, nullptr); }},
         {"state", [&] { return lla_decode_step(&config, &d.in, nullptr, &d.out, nullptr); }},
@@ -443,6 +449,62 @@ TEST(States, ForwardFromAStateIntoTheSameStateIsRejected) {
     expect_rejected(call, LLA_ERROR_INVALID_ARGUMENT, "final_state.levels", "overlaps");
 }
 
+// State gradients: d_final_state in, grads.d_initial_state out.
+TEST(StateGradients, InitialStateGradientNeedsAnInitialState) {
+    Call call(Entry::Backward);
+    lla_gradients grads = call.grads;
+    const std::vector<unsigned char> before = call.memory();
+    EXPECT_EQ(lla_backward(&call.config, &call.in, nullptr, &call.out, &call.d_final, &grads, nullptr, 0, nullptr),
+              LLA_ERROR_INVALID_ARGUMENT);
+    const std::string message = lla_last_error();
+    EXPECT_TRUE(names_argument(message, "grads.d_initial_state")) << message;
+    EXPECT_TRUE(names_argument(message, "initial_state")) << message;
+    EXPECT_TRUE(call.memory() == before);
+}
+
+TEST(StateGradients, InitialStateGradientHasTheInitialStatesLevels) {
+    Call call(Entry::Backward);
+    call.grads.d_initial_state.shape[2] -= 1;  // as many levels as the initial state: fewer is an error too
+    expect_rejected(call, LLA_ERROR_INVALID_ARGUMENT, "grads.d_initial_state.shape[2]", "must equal");
+}
+
+TEST(StateGradients, FinalStateGradientNeedsTheFinalPositionsLevels) {
+    Call call(Entry::Backward);
+    call.d_final.shape[2] = 4;  // sequence 0 ends ready for 8: 5 levels
+    expect_rejected(call, LLA_ERROR_INVALID_ARGUMENT, "d_final_state.shape[2]", "bit_length(8) + 1 = 5");
+}
+
+TEST(StateGradients, FinalStateGradientIsReadAndInitialStateGradientWrittenAlone) {
+    {  // written onto the state it is the gradient of
+        Call call(Entry::Backward);
+        call.grads.d_initial_state.data = call.state_a.levels.data;
+        expect_rejected(call, LLA_ERROR_INVALID_ARGUMENT, "grads.d_initial_state", "overlaps");
+    }
+    {  // written onto d_final_state: no in-place chaining
+        Call call(Entry::Backward);
+        call.grads.d_initial_state.data = call.d_final.data;
+        expect_rejected(call, LLA_ERROR_INVALID_ARGUMENT, "grads.d_initial_state", "overlaps");
+    }
+    {  // a gradient output onto d_final_state
+        Call call(Entry::Backward);
+        call.grads.dq.data = call.d_final.data;
+        expect_rejected(call, LLA_ERROR_INVALID_ARGUMENT, "dq", "overlaps");
+    }
+}
+
+TEST(StateGradients, BothAreOptional) {
+    for (int absent = 0; absent < 3; ++absent) {
+        Call call(Entry::Backward);
+        if (absent != 1) call.d_final = lla_tensor{};
+        if (absent != 2) call.grads.d_initial_state = lla_tensor{};
+        EXPECT_EQ(call.run(), LLA_OK) << lla_last_error();
+    }
+    Call call(Entry::Backward);  // a NULL d_final_state is absent too
+    EXPECT_EQ(lla_backward(&call.config, &call.in, &call.state_a, &call.out, nullptr, &call.grads, nullptr, 0, nullptr),
+              LLA_OK)
+        << lla_last_error();
+}
+
 // ---------------------------------------------------------------------------
 // Positions, levels and cu_seqlens (values read from memory).
 
@@ -549,7 +611,7 @@ TEST(Workspace, TooSmallCallerWorkspaceIsRejected) {
             e == Entry::Forward
                 ? lla_forward(&call.config, &call.in, &call.state_a, &call.out, &call.state_b, workspace.data(),
                               workspace.size() - 1, nullptr)
-                : lla_backward(&call.config, &call.in, &call.state_a, &call.out, &call.grads, workspace.data(),
+                : lla_backward(&call.config, &call.in, &call.state_a, &call.out, &call.d_final, &call.grads, workspace.data(),
                                workspace.size() - 1, nullptr);
         EXPECT_EQ(st, LLA_ERROR_OUT_OF_MEMORY) << lla_last_error();
         EXPECT_TRUE(names_argument(lla_last_error(), "workspace_bytes")) << lla_last_error();

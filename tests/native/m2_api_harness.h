@@ -351,7 +351,7 @@ inline M2Gradients api_backward(const M2Problem& p, const ApiInputs& in, const s
     lla_config config = make_config(p.scale, threads);
     lla_inputs inputs = in.view();
     lla_state init = initial ? initial->view() : lla_state{};
-    LLA_EXPECT_OK(lla_backward(&config, &inputs, initial ? &init : nullptr, &dot.tensor(), &grads, nullptr, 0, nullptr));
+    LLA_EXPECT_OK(lla_backward(&config, &inputs, initial ? &init : nullptr, &dot.tensor(), nullptr, &grads, nullptr, 0, nullptr));
     return M2Gradients{dq.values(), dk.values(), dv.values(), dg.values(), dl.values()};
 }
 

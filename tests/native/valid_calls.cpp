@@ -120,13 +120,15 @@ Call::Call(Entry e, int32_t dtype, bool packed) : entry(e), config(lla_config_de
         grads.dv = arena_.tensor(dtype, {B, T, H, V});
         grads.dg = arena_.tensor(gdt, {B, T, H});
         grads.dl = arena_.tensor(dtype, {B, T, H, L});
+        d_final = arena_.tensor(sdt, {N, H, L, K, V});
+        grads.d_initial_state = arena_.tensor(sdt, {N, H, L, K, V});
     }
 }
 
 lla_status Call::run() {
     switch (entry) {
         case Entry::Forward: return lla_forward(&config, &in, &state_a, &out, &state_b, nullptr, 0, nullptr);
-        case Entry::Backward: return lla_backward(&config, &in, &state_a, &out, &grads, nullptr, 0, nullptr);
+        case Entry::Backward: return lla_backward(&config, &in, &state_a, &out, &d_final, &grads, nullptr, 0, nullptr);
         case Entry::Decode: return lla_decode_step(&config, &in, &state_a, &out, nullptr);
         case Entry::Convert: return lla_state_convert(&config, &state_a, &state_b, nullptr);
         case Entry::ForwardWorkspace: return lla_forward_workspace_size(&config, &in, &state_a, &workspace_bytes);
@@ -165,6 +167,8 @@ std::vector<Slot> Call::slots() {
         s.push_back({"dg", &grads.dg, false, true});
         s.push_back({"dl", &grads.dl, false, true});
         s.push_back({"dbeta", &grads.dbeta, true, true});
+        s.push_back({"d_final_state", &d_final, true, false});
+        s.push_back({"grads.d_initial_state", &grads.d_initial_state, true, true});
     }
     return s;
 }

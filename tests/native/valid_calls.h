@@ -42,7 +42,8 @@ struct Slot {
 // Sizes: B = 2, T = 5, G = 2, H = 4, K = 3, V = 2 (packed: B = 1, cu_seqlens
 // {0, 2, 5}); sequences continue from positions {3, 9} (decode and convert:
 // {6, 11}); l and every state have exactly the levels the positions need, so
-// one level less is an error.
+// one level less is an error. The backward passes d_final_state and asks for
+// d_initial_state.
 class Call {
 public:
     // dtype: of q, k, v (g and states follow SPEC). Forward and backward carry
@@ -65,7 +66,8 @@ public:
     lla_state state_a{};  // forward/backward: initial_state; decode: state; convert: src
     lla_state state_b{};  // forward: final_state; convert: dst
     lla_tensor out{};     // forward/decode: o; backward: d_o
-    lla_gradients grads{};
+    lla_tensor d_final{}; // backward: d_final_state
+    lla_gradients grads{};  // backward: with d_initial_state
     size_t workspace_bytes = 12345;  // result of the size queries
 
 private:

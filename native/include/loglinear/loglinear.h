@@ -46,7 +46,7 @@ extern "C" {
 
 /* API version: bumped on any change to this header. */
 #define LLA_VERSION_MAJOR 0
-#define LLA_VERSION_MINOR 1
+#define LLA_VERSION_MINOR 2
 #define LLA_VERSION_PATCH 0
 /* Tensors have at most this many dimensions. */
 #define LLA_MAX_DIMS 5
@@ -130,9 +130,16 @@ typedef struct lla_state {
     lla_tensor position;
 } lla_state;
 
-/* Gradients, each of its input's shape and dtype; dbeta only for GATED_DELTANET. */
+/*
+ * Gradients, each of its input's shape and dtype; dbeta only for GATED_DELTANET.
+ * d_initial_state, optional: dLoss/d of the canonical value of initial_state's
+ * levels, [N,H,Ls,K,V] with Ls and dtype of initial_state.levels (level 0 and
+ * the levels empty at the sequence's position get zero). It needs an
+ * initial_state, in either form; the gradient is that of its canonical value.
+ */
 typedef struct lla_gradients {
     lla_tensor dq, dk, dv, dg, dl, dbeta;
+    lla_tensor d_initial_state;
 } lla_gradients;
 
 /* Version of the library actually loaded (may differ from the header's). */
@@ -159,6 +166,7 @@ LLA_API int32_t lla_backend_available(int32_t backend);
 /*
  * Workspace: scratch memory on the tensors' device, caller-owned. Pass
  * workspace = NULL to let the library allocate (and free) what it needs.
+ * The backward size covers a call with d_final_state and d_initial_state.
  */
 LLA_API lla_status lla_forward_workspace_size(const lla_config* config, const lla_inputs* inputs,
                                               const lla_state* initial_state,
@@ -184,11 +192,17 @@ LLA_API lla_status lla_forward(const lla_config* config, const lla_inputs* input
  * Backward: gradients of a scalar loss with respect to the inputs, given
  * d_o = dLoss/do. dq, dk are summed over the heads of each group. The same
  * initial_state as the forward must be passed (its contribution is recomputed).
+ * d_final_state, optional (NULL or ndim 0: zero): dLoss/d of the final state
+ * that the same call's forward exports, canonical form, [N,H,Ls,K,V] in the
+ * state dtype with Ls >= bit_length(final position) + 1 (extra levels, level 0
+ * and levels empty at the final position are ignored). With it and
+ * grads->d_initial_state, a long sequence trains segment by segment
+ * (docs/state-layout.md, "Training across segments").
  */
 LLA_API lla_status lla_backward(const lla_config* config, const lla_inputs* inputs,
                                 const lla_state* initial_state, const lla_tensor* d_o,
-                                const lla_gradients* grads, void* workspace,
-                                size_t workspace_bytes, void* stream);
+                                const lla_tensor* d_final_state, const lla_gradients* grads,
+                                void* workspace, size_t workspace_bytes, void* stream);
 
 /*
  * Decode step: one token for each of N sequences, in place on state.

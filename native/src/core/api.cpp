@@ -171,8 +171,8 @@ LLA_API lla_status lla_backward_workspace_size(const lla_config* config, const l
             return set_error(LLA_ERROR_INVALID_ARGUMENT, "workspace_bytes is NULL (where to write the size)");
         BackwardProblem p;
         Backend* backend = nullptr;
-        lla_status st = validate_backward(config, inputs, initial_state, nullptr, nullptr, nullptr, 0, nullptr,
-                                          true, &p, &backend);
+        lla_status st = validate_backward(config, inputs, initial_state, nullptr, nullptr, nullptr, nullptr, 0,
+                                          nullptr, true, &p, &backend);
         if (st == LLA_OK) st = check_variant_implemented(*backend, config->variant);
         size_t bytes = 0;
         if (st == LLA_OK) st = backend->backward_workspace_size(p, &bytes);
@@ -202,12 +202,12 @@ LLA_API lla_status lla_forward(const lla_config* config, const lla_inputs* input
 
 LLA_API lla_status lla_backward(const lla_config* config, const lla_inputs* inputs,
                                 const lla_state* initial_state, const lla_tensor* d_o,
-                                const lla_gradients* grads, void* workspace, size_t workspace_bytes,
-                                void* stream) {
+                                const lla_tensor* d_final_state, const lla_gradients* grads, void* workspace,
+                                size_t workspace_bytes, void* stream) {
     return guarded([&]() -> lla_status {
         BackwardProblem p;
         Backend* backend = nullptr;
-        lla_status st = validate_backward(config, inputs, initial_state, d_o, grads, workspace,
+        lla_status st = validate_backward(config, inputs, initial_state, d_o, d_final_state, grads, workspace,
                                           workspace_bytes, stream, false, &p, &backend);
         if (st == LLA_OK) st = check_variant_implemented(*backend, config->variant);
         if (st == LLA_OK)

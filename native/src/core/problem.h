@@ -56,10 +56,12 @@ struct BackwardProblem {
     std::vector<Sequence> sequences;
     const lla_state* initial_state;  // nullptr: all sequences fresh
     const lla_tensor* d_o;
-    lla_gradients grads;             // dbeta absent unless GATED_DELTANET
+    const lla_tensor* d_final_state; // nullptr: zero (also in a workspace-size query)
+    lla_gradients grads;             // dbeta absent unless GATED_DELTANET; d_initial_state optional
     void* workspace;
     size_t workspace_bytes;
     void* stream;
+    bool size_query = false;         // a workspace-size query: size a call with both state gradients
 };
 
 // token tensors: q, k [N,G,K]; v [N,H,V]; g, beta [N,H]; l [N,H,L]; o [N,H,V].

@@ -210,15 +210,19 @@ std::string state_dtype_rule(Precision p) {
 
 enum class LogDecay { Allowed, Forbidden };
 
+// State levels (or their gradient) [N,H,Ls,K,V] in the state dtype, any Ls.
+lla_status check_state_levels(const lla_tensor& t, const std::string& name, const Shapes& s) {
+    LLA_TRY(check_descriptor(t, name));
+    LLA_TRY(check_shape(t, name, {s.N, s.H, Extent{Extent::kAnySize, "Ls", "state levels", ""}, s.K, s.V}));
+    return check_dtype(t, name, {state_dtype(s.precision)},
+                       s.state_dtype_source.empty() ? state_dtype_rule(s.precision) : s.state_dtype_source);
+}
+
 // levels [N,H,Ls,K,V], log_decay [N,H,Ls] (optional), position [N] int64.
 lla_status check_state(const lla_state& st, const std::string& name, const Shapes& s, LogDecay log_decay) {
     const std::string levels = name + ".levels";
-    LLA_TRY(check_descriptor(st.levels, levels));
-    Extent Ls{Extent::kAnySize, "Ls", "state levels", ""};
-    LLA_TRY(check_shape(st.levels, levels, {s.N, s.H, Ls, s.K, s.V}));
-    LLA_TRY(check_dtype(st.levels, levels, {state_dtype(s.precision)},
-                        s.state_dtype_source.empty() ? state_dtype_rule(s.precision) : s.state_dtype_source));
-    Ls = from(st.levels, levels.c_str(), 2, Ls);
+    LLA_TRY(check_state_levels(st.levels, levels, s));
+    const Extent Ls = from(st.levels, levels.c_str(), 2, Extent{Extent::kAnySize, "Ls", "state levels", ""});
     if (is_present(st.log_decay)) {
         const std::string ld = name + ".log_decay";
         if (log_decay == LogDecay::Forbidden)
@@ -337,9 +341,11 @@ lla_status read_sequences(Backend& backend, const lla_inputs& in, const Shapes& 
 }
 
 // Start positions from an initial state; every position of every sequence
-// (and, when exported, its final position) must fit int64 and the levels.
-lla_status check_positions(Backend& backend, const lla_state* initial, const lla_state* final_state,
-                           const Shapes& s, void* stream, std::vector<Sequence>* sequences) {
+// must fit int64 and the levels, and so must its final position the levels
+// of `final_levels` (an exported final state, or its gradient) when present.
+lla_status check_positions(Backend& backend, const lla_state* initial, const lla_tensor* final_levels,
+                           const std::string& final_name, const Shapes& s, void* stream,
+                           std::vector<Sequence>* sequences) {
     std::vector<int64_t> start(sequences->size(), 0);
     if (initial) LLA_TRY(read_int64s(backend, initial->position, stream, &start));
     for (size_t i = 0; i < sequences->size(); ++i) {
@@ -364,11 +370,10 @@ lla_status check_positions(Backend& backend, const lla_state* initial, const lla
                                               ") needs more levels than l has: ", s.L.source,
                                               " (L, levels) must be >= bit_length(", end - 1, ") + 1 = ",
                                               level_count(end - 1), ", got ", s.L.size));
-        if (final_state && final_state->levels.shape[2] < level_count(end))
-            return set_error(kInvalid, concat("sequence ", i, " ends ready for position ", end,
-                                              ", so final_state.levels.shape[2] (Ls, state levels) must be >= "
-                                              "bit_length(", end, ") + 1 = ", level_count(end), ", got ",
-                                              final_state->levels.shape[2]));
+        if (final_levels && final_levels->shape[2] < level_count(end))
+            return set_error(kInvalid, concat("sequence ", i, " ends ready for position ", end, ", so ", final_name,
+                                              ".shape[2] (Ls, state levels) must be >= bit_length(", end,
+                                              ") + 1 = ", level_count(end), ", got ", final_levels->shape[2]));
     }
     return LLA_OK;
 }
@@ -403,13 +408,13 @@ lla_status pick_and_check(const lla_config& config, const Arguments& args, Backe
 // sequences, positions, and the fields both problems share.
 template <class Problem>
 lla_status finish_sequence_call(const lla_config& config, const lla_inputs& inputs, const lla_state* initial_state,
-                                const lla_state* final_state, const Shapes& s, const Arguments& args,
-                                void* workspace, size_t workspace_bytes, void* stream, Problem* problem,
-                                Backend** backend) {
+                                const lla_tensor* final_levels, const std::string& final_name, const Shapes& s,
+                                const Arguments& args, void* workspace, size_t workspace_bytes, void* stream,
+                                Problem* problem, Backend** backend) {
     LLA_TRY(pick_and_check(config, args, backend));
     std::vector<Sequence> sequences;
     LLA_TRY(read_sequences(**backend, inputs, s, stream, &sequences));
-    LLA_TRY(check_positions(**backend, initial_state, final_state, s, stream, &sequences));
+    LLA_TRY(check_positions(**backend, initial_state, final_levels, final_name, s, stream, &sequences));
     problem->config = config;
     problem->dims = s.dims();
     problem->precision = s.precision;
@@ -473,14 +478,15 @@ lla_status validate_forward(const lla_config* config, const lla_inputs* inputs,
     }
     problem->o = is_size_query ? nullptr : o;
     problem->final_state = is_size_query ? nullptr : final_state;
-    return finish_sequence_call(*config, *inputs, initial_state, problem->final_state, s, args, workspace,
-                                workspace_bytes, stream, problem, backend);
+    return finish_sequence_call(*config, *inputs, initial_state,
+                                problem->final_state ? &problem->final_state->levels : nullptr,
+                                "final_state.levels", s, args, workspace, workspace_bytes, stream, problem, backend);
 }
 
 lla_status validate_backward(const lla_config* config, const lla_inputs* inputs,
                              const lla_state* initial_state, const lla_tensor* d_o,
-                             const lla_gradients* grads, void* workspace, size_t workspace_bytes,
-                             void* stream, bool is_size_query, BackwardProblem* problem,
+                             const lla_tensor* d_final_state, const lla_gradients* grads, void* workspace,
+                             size_t workspace_bytes, void* stream, bool is_size_query, BackwardProblem* problem,
                              Backend** backend) {
     Shapes s;
     Arguments args;
@@ -513,11 +519,31 @@ lla_status validate_backward(const lla_config* config, const lla_inputs* inputs,
             LLA_TRY(check_like(g.grad, g.name, g.shape, g.input, g.input_name));
             args.add(g.grad, g.name, true);
         }
+        if (d_final_state && !is_present(*d_final_state)) d_final_state = nullptr;
+        if (d_final_state) {
+            LLA_TRY(check_state_levels(*d_final_state, "d_final_state", s));
+            args.add(*d_final_state, "d_final_state", false);
+        }
+        const lla_tensor& d_initial = grads->d_initial_state;
+        if (is_present(d_initial)) {
+            if (!initial_state)
+                return set_error(kInvalid, concat("grads.d_initial_state is present (ndim ", d_initial.ndim,
+                                                  ") but initial_state is NULL: fresh sequences start from a "
+                                                  "constant zero state, which has no gradient"));
+            LLA_TRY(check_state_levels(d_initial, "grads.d_initial_state", s));
+            if (d_initial.shape[2] != initial_state->levels.shape[2])
+                return set_error(kInvalid, concat("grads.d_initial_state.shape[2] (Ls, state levels) must equal "
+                                                  "initial_state.levels.shape[2] = ", initial_state->levels.shape[2],
+                                                  ", got ", d_initial.shape[2]));
+            args.add(d_initial, "grads.d_initial_state", true);
+        }
     }
+    problem->size_query = is_size_query;
     problem->d_o = is_size_query ? nullptr : d_o;
+    problem->d_final_state = is_size_query ? nullptr : d_final_state;
     problem->grads = is_size_query ? lla_gradients{} : *grads;
-    return finish_sequence_call(*config, *inputs, initial_state, nullptr, s, args, workspace, workspace_bytes,
-                                stream, problem, backend);
+    return finish_sequence_call(*config, *inputs, initial_state, problem->d_final_state, "d_final_state", s, args,
+                                workspace, workspace_bytes, stream, problem, backend);
 }
 
 lla_status validate_decode(const lla_config* config, const lla_inputs* token,

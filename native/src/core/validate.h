@@ -22,10 +22,10 @@ lla_status validate_forward(const lla_config* config, const lla_inputs* inputs,
                             void* stream, bool is_size_query, ForwardProblem* problem,
                             Backend** backend);
 
-// A workspace-size query passes d_o == nullptr and grads == nullptr.
+// A workspace-size query passes d_o, d_final_state and grads as nullptr.
 lla_status validate_backward(const lla_config* config, const lla_inputs* inputs,
                              const lla_state* initial_state, const lla_tensor* d_o,
-                             const lla_gradients* grads, void* workspace, size_t workspace_bytes,
+                             const lla_tensor* d_final_state, const lla_gradients* grads, void* workspace, size_t workspace_bytes,
                              void* stream, bool is_size_query, BackwardProblem* problem,
                              Backend** backend);
 

@@ -1,9 +1,10 @@
 // Backward of the chunked M2 algorithm on the CPU. The forward's merged
-// states are rebuilt (cheaper than storing them), their gradients are
-// accumulated from the targets that read them and pushed down the fold, and
-// every segment then produces its rows of dq, dk (per head), dv and dl. dg
-// comes last, from dG_t = q_t . dq_t - k_t . dk_t per head, followed by a
-// reverse cumulative sum.
+// states are rebuilt (cheaper than storing them), their gradients (and those
+// of the initial state's levels) are accumulated from the targets that read
+// them and from d_final_state, and pushed down the fold; every segment then
+// produces its rows of dq, dk (per head), dv and dl. dg comes last, from
+// dG_t = q_t . dq_t - k_t . dk_t per head (plus the exported state's term at
+// the last token), followed by a reverse cumulative sum.
 #include <algorithm>
 #include <vector>
 
@@ -24,6 +25,8 @@ M2Plan<R> backward_plan(const BackwardProblem& p) {
     PlanOptions options;
     options.backward = true;
     options.has_initial = p.initial_state != nullptr;
+    options.initial_gradient = options.has_initial && (p.size_query || p.grads.d_initial_state.ndim != 0);
+    options.final_gradient = p.size_query || p.d_final_state != nullptr;
     M2Plan<R> plan = make_plan<R>(p.dims, p.sequences, options, p.config.scale);
     plan.options.threads = threads_for_work(plan, resolve_thread_count(p.config.num_threads));
     return plan;
@@ -32,9 +35,11 @@ M2Plan<R> backward_plan(const BackwardProblem& p) {
 // dg of one pair: dg_r = sum_{t >= r} dL/dG_t (see decay_gradients).
 // Reuses the pair's cumulative-decay buffer, no longer needed.
 template <class R>
-void write_dg(const PairData<R>& d, const lla_tensor& dg, const Sequence& seq, int64_t head) {
+void write_dg(const PairData<R>& d, const lla_tensor& dg, const Sequence& seq, int64_t head, Scratch<R>& sc) {
+    const double exported = final_state_decay_gradient(d, sc);
     double* sums = d.cumdecay;
     decay_gradients(d, sums);
+    if (d.len > 0) sums[d.len - 1] += exported;
     for (int64_t t = d.len - 2; t >= 0; --t) sums[t] += sums[t + 1];
     scatter_block(dg, token_rows(dg, seq, 0, d.len, head, 1), sums);
 }
@@ -74,11 +79,24 @@ lla_status m2_backward(const BackwardProblem& p) {
     const int64_t N = static_cast<int64_t>(p.sequences.size()), H = plan.dims.H, G = plan.dims.G;
     const int64_t L = p.inputs.l.shape[3];
 
-    gather_and_merge(plan, p.inputs, p.d_o, p.initial_state, p.sequences);
-    parallel_for(plan.boundaries_before.back(), threads, without_denormals([&](int64_t item, int worker) {
-        int64_t j;
-        const int64_t pair = locate_item(plan.boundaries_before, item, &j);
-        merged_gradient_from_readers(plan.pairs[static_cast<size_t>(pair)], j, plan.scratch[static_cast<size_t>(worker)]);
+    gather_and_merge(plan, p.inputs, p.d_o, p.d_final_state, p.initial_state, p.sequences);
+    // Gradients from direct readers: every merged state, then every initial level (when asked for).
+    int initial_levels = 0;
+    if (plan.options.initial_gradient)
+        for (const PairData<R>& d : plan.pairs) initial_levels = std::max(initial_levels, d.initial_levels);
+    const int64_t merged_items = plan.boundaries_before.back();
+    parallel_for(merged_items + plan.num_pairs() * initial_levels, threads, without_denormals([&](int64_t item, int worker) {
+        Scratch<R>& scratch = plan.scratch[static_cast<size_t>(worker)];
+        if (item < merged_items) {
+            int64_t j;
+            const int64_t pair = locate_item(plan.boundaries_before, item, &j);
+            merged_gradient_from_readers(plan.pairs[static_cast<size_t>(pair)], j, scratch);
+            return;
+        }
+        const int64_t at = item - merged_items;
+        const PairData<R>& d = plan.pairs[static_cast<size_t>(at / initial_levels)];
+        const int level = static_cast<int>(at % initial_levels);
+        if (level < d.initial_levels) initial_gradient_from_readers(d, level, scratch);
     }));
     parallel_for(plan.num_pairs(), threads,
                  without_denormals([&](int64_t pair, int) { unfold_merged_gradients(plan.pairs[static_cast<size_t>(pair)]); }));
@@ -102,9 +120,13 @@ lla_status m2_backward(const BackwardProblem& p) {
             zero_block(dl, unused);
         }
     }));
+    const lla_tensor& d_initial = p.grads.d_initial_state;
     parallel_for(N * H + N * G, threads, without_denormals([&](int64_t item, int worker) {
         if (item < N * H) {
-            write_dg(plan.pairs[static_cast<size_t>(item)], p.grads.dg, p.sequences[static_cast<size_t>(item / H)], item % H);
+            const PairData<R>& d = plan.pairs[static_cast<size_t>(item)];
+            write_dg(d, p.grads.dg, p.sequences[static_cast<size_t>(item / H)], item % H,
+                     plan.scratch[static_cast<size_t>(worker)]);
+            if (d_initial.ndim != 0) write_initial_gradient(d, d_initial, item / H, item % H);
         } else {
             const int64_t ng = item - N * H;
             write_group_gradients(plan, p, ng / G, ng % G, plan.scratch[static_cast<size_t>(worker)]);

@@ -151,17 +151,15 @@ LLA_ALWAYS_INLINE void forward_segment_impl(const PairData<R>& d, int64_t s, Scr
 
 template <class R>
 LLA_ALWAYS_INLINE void final_state_level_impl(const PairData<R>& d, int level, Scratch<R>& sc) {
-    const int64_t tail = d.len == 0 ? d.p0 : d.segment_begin(d.num_segments - 1);
+    const int64_t tail = tail_begin(d);
     const int merge_into = level_of(d.end, tail);
     const int kv = static_cast<int>(d.matrix_size());
     std::fill(sc.matrix, sc.matrix + kv, R(0));
     // Levels of the state ready for the tail segment: unchanged above
     // merge_into, folded into merge_into below it.
-    LevelEntry<R> entries[64];
-    const int count = collect_levels(d, tail, entries);
-    for (int n = 0; n < count; ++n)
-        if (std::max(entries[n].level, merge_into) == level)
-            axpy(kv, decay<R>(d.G(d.end - 1), d.G(entries[n].reference)), entries[n].matrix, sc.matrix);
+    for_each_final_entry(d, [&](const LevelEntry<R>& entry, int lands_in) {
+        if (lands_in == level) axpy(kv, decay<R>(d.G(d.end - 1), d.G(entry.reference)), entry.matrix, sc.matrix);
+    });
     // Tokens of the tail segment at this level of target end.
     if (level >= 1 && level <= merge_into) {
         const int64_t first = std::max(level_begin(d.end, level), tail);
@@ -175,6 +173,27 @@ LLA_ALWAYS_INLINE void final_state_level_impl(const PairData<R>& d, int level, S
     }
 }
 
+// grad (K x V) += sum over the targets t in [first, last) of
+// scale l[t, level_at(t)] exp(G_t - G(ref)) q_t dO_t^T: the gradient of a
+// state matrix decayed to ref through the targets that read it.
+template <class R, class LevelAt>
+LLA_ALWAYS_INLINE void add_reader_gradient(const PairData<R>& d, int64_t first, int64_t last, int64_t ref,
+                                           LevelAt&& level_at, R* grad, Scratch<R>& sc) {
+    const R scale = static_cast<R>(d.scale);
+    const double g_ref = d.G(ref);
+    for (int64_t t0 = first; t0 < last; t0 += kChunk) {
+        const int rows = static_cast<int>(std::min<int64_t>(kChunk, last - t0));
+        const size_t i0 = static_cast<size_t>(t0 - d.p0);
+        for (int i = 0; i < rows; ++i) {
+            const size_t row = i0 + static_cast<size_t>(i);
+            const R coef = scale * d.lw[row * d.levels + level_at(t0 + i)] * decay<R>(d.G(t0 + i), g_ref);
+            scaled_copy(d.K, coef, d.q + row * d.K, sc.rows + static_cast<size_t>(i) * d.K);
+        }
+        // grad (K x V) += rows^T (K x rows) * dO (rows x V)
+        gemm(d.K, d.V, rows, sc.rows, 1, d.K, d.d_o + i0 * d.V, d.V, grad, d.V, true);
+    }
+}
+
 template <class R>
 LLA_ALWAYS_INLINE void merged_gradient_from_readers_impl(const PairData<R>& d, int64_t j, Scratch<R>& sc) {
     const int64_t b = d.boundary(j), a = d.segment_begin(j);
@@ -184,33 +203,64 @@ LLA_ALWAYS_INLINE void merged_gradient_from_readers_impl(const PairData<R>& d, i
     const int64_t last = (d.end - b <= span) ? d.end : b + span;
     R* grad = d.merged_grad + static_cast<size_t>(j) * d.matrix_size();
     std::fill(grad, grad + d.matrix_size(), R(0));
-    const R scale = static_cast<R>(d.scale);
-    const double g_ref = d.G(b - 1);
-    for (int64_t t0 = b; t0 < last; t0 += kChunk) {
-        const int rows = static_cast<int>(std::min<int64_t>(kChunk, last - t0));
-        const size_t i0 = static_cast<size_t>(t0 - d.p0);
-        for (int i = 0; i < rows; ++i) {
-            const size_t row = i0 + static_cast<size_t>(i);
-            const R coef = scale * d.lw[row * d.levels + level] * decay<R>(d.G(t0 + i), g_ref);
-            scaled_copy(d.K, coef, d.q + row * d.K, sc.rows + static_cast<size_t>(i) * d.K);
-        }
-        // grad (K x V) += rows^T (K x rows) * dO (rows x V)
-        gemm(d.K, d.V, rows, sc.rows, 1, d.K, d.d_o + i0 * d.V, d.V, grad, d.V, true);
-    }
+    add_reader_gradient(d, b, last, b - 1, [level](int64_t) { return level; }, grad, sc);
+}
+
+template <class R>
+LLA_ALWAYS_INLINE void initial_gradient_from_readers_impl(const PairData<R>& d, int level, Scratch<R>& sc) {
+    R* grad = d.initial_grad + static_cast<size_t>(level) * d.matrix_size();
+    std::fill(grad, grad + d.matrix_size(), R(0));
+    if (level < 1 || level >= d.initial_levels || !level_nonempty(d.p0, level)) return;
+    // Readers: every target from p0 until the boundary that absorbs the
+    // level, the first multiple of 2^level after p0 (for levels of one chunk
+    // or less: the first boundary), each at its own level of the block.
+    const uint64_t block = uint64_t{1} << level;
+    const uint64_t to_block_end = block - (static_cast<uint64_t>(d.p0) & (block - 1));
+    const uint64_t to_boundary = static_cast<uint64_t>(d.first_boundary - d.p0);
+    const int64_t readers =
+        static_cast<int64_t>(std::min<uint64_t>(static_cast<uint64_t>(d.len), std::max(to_block_end, to_boundary)));
+    const int64_t source = level_begin(d.p0, level);
+    add_reader_gradient(d, d.p0, d.p0 + readers, d.p0 - 1, [source](int64_t t) { return level_of(t, source); }, grad,
+                        sc);
 }
 
 template <class R>
 LLA_ALWAYS_INLINE void unfold_merged_gradients_impl(const PairData<R>& d) {
     const int kv = static_cast<int>(d.matrix_size());
+    // The gradient of a matrix K x V, merged state or initial level, of an entry.
+    auto gradient_of = [&](const LevelEntry<R>& entry) -> R* {
+        if (entry.merged_index >= 0) return d.merged_grad + static_cast<size_t>(entry.merged_index) * d.matrix_size();
+        return d.initial_grad ? d.initial_grad + static_cast<size_t>(entry.level) * d.matrix_size() : nullptr;
+    };
+    if (d.final_grad) {
+        const double g_last = d.G(d.end - 1);
+        for_each_final_entry(d, [&](const LevelEntry<R>& entry, int lands_in) {
+            if (R* grad = gradient_of(entry))
+                axpy(kv, decay<R>(g_last, d.G(entry.reference)), d.final_grad + static_cast<size_t>(lands_in) * kv, grad);
+        });
+    }
     for (int64_t j = d.num_boundaries - 1; j >= 0; --j) {
         const R* grad = d.merged_grad + static_cast<size_t>(j) * d.matrix_size();
         const double g_end = d.G(d.boundary(j) - 1);
         for_each_absorbed_level(d, j, [&](const LevelEntry<R>& entry) {
-            if (entry.merged_index < 0) return;  // a level of the initial state: no gradient
-            R* child = d.merged_grad + static_cast<size_t>(entry.merged_index) * d.matrix_size();
-            axpy(kv, decay<R>(g_end, d.G(entry.reference)), grad, child);
+            if (R* child = gradient_of(entry)) axpy(kv, decay<R>(g_end, d.G(entry.reference)), grad, child);
         });
     }
+}
+
+// Sources [first, first + count) of a state matrix decayed to ref whose
+// gradient is grad (K x V): dk += w v grad^T, dv += w k grad with
+// w = exp(G(ref) - G_s); dk and dv point at the rows of `first`.
+template <class R>
+LLA_ALWAYS_INLINE void add_source_gradient(const PairData<R>& d, int64_t first, int count, int64_t ref, const R* grad,
+                                           R* dk, R* dv, Scratch<R>& sc) {
+    const int K = d.K, V = d.V;
+    const size_t i0 = static_cast<size_t>(first - d.p0);
+    transpose(K, V, grad, V, sc.matrix_t, K);
+    scale_rows_to(d, first, count, ref, d.v + i0 * V, V, sc.rows);
+    gemm(count, K, V, sc.rows, V, 1, sc.matrix_t, K, dk, K, true);  // dk += w v grad^T
+    scale_rows_to(d, first, count, ref, d.k + i0 * K, K, sc.rows);
+    gemm(count, V, K, sc.rows, K, 1, grad, V, dv, V, true);  // dv += w k grad
 }
 
 template <class R>
@@ -273,14 +323,17 @@ LLA_ALWAYS_INLINE void backward_segment_impl(const PairData<R>& d, int64_t s, Sc
     }
 
     // Sources of the merged state formed where this segment ends.
-    if (s < d.num_boundaries) {
-        const int64_t b = d.boundary(s);
-        const R* grad = d.merged_grad + static_cast<size_t>(s) * d.matrix_size();
-        transpose(K, V, grad, V, sc.matrix_t, K);
-        scale_rows_to(d, a, rows, b - 1, v, V, sc.rows);
-        gemm(rows, K, V, sc.rows, V, 1, sc.matrix_t, K, dk, K, true);  // dk += w v grad^T
-        scale_rows_to(d, a, rows, b - 1, k, K, sc.rows);
-        gemm(rows, V, K, sc.rows, K, 1, grad, V, dv, V, true);  // dv += w k grad
+    if (s < d.num_boundaries)
+        add_source_gradient(d, a, rows, d.boundary(s) - 1, d.merged_grad + static_cast<size_t>(s) * d.matrix_size(), dk,
+                            dv, sc);
+
+    // Sources of the exported state: the tail's tokens, each run at its level of target end.
+    if (d.final_grad && s == d.num_segments - 1) {
+        for_each_level_run(a, rows, [&](int level, int j0, int j1) {
+            if (level == 0) return;  // target end itself is no token of the call
+            add_source_gradient(d, a + j0, j1 - j0, d.end - 1, d.final_grad + static_cast<size_t>(level) * d.matrix_size(),
+                                dk + static_cast<size_t>(j0) * K, dv + static_cast<size_t>(j0) * V, sc);
+        });
     }
 }
 
@@ -290,6 +343,19 @@ LLA_ALWAYS_INLINE void decay_gradients_impl(const PairData<R>& d, double* dG) {
         const size_t row = static_cast<size_t>(t) * d.K;
         dG[t] = dot_in_double(d.K, d.q + row, d.dq + row) - dot_in_double(d.K, d.k + row, d.dk + row);
     }
+}
+
+template <class R>
+LLA_ALWAYS_INLINE double final_state_decay_gradient_impl(const PairData<R>& d, Scratch<R>& sc) {
+    if (!d.final_grad) return 0.0;
+    const int kv = static_cast<int>(d.matrix_size());
+    double sum = 0.0;
+    for (int l = 1; l < d.final_levels; ++l) {
+        if (!level_nonempty(d.end, l)) continue;
+        final_state_level_impl(d, l, sc);
+        sum += dot_in_double(kv, d.final_grad + static_cast<size_t>(l) * d.matrix_size(), sc.matrix);
+    }
+    return sum;
 }
 
 }  // namespace
@@ -310,11 +376,24 @@ LLA_MULTIVERSION void merged_gradient_from_readers(const PairData<float>& d, int
 LLA_MULTIVERSION void merged_gradient_from_readers(const PairData<double>& d, int64_t j, Scratch<double>& sc) {
     merged_gradient_from_readers_impl(d, j, sc);
 }
+LLA_MULTIVERSION void initial_gradient_from_readers(const PairData<float>& d, int l, Scratch<float>& sc) {
+    initial_gradient_from_readers_impl(d, l, sc);
+}
+LLA_MULTIVERSION void initial_gradient_from_readers(const PairData<double>& d, int l, Scratch<double>& sc) {
+    initial_gradient_from_readers_impl(d, l, sc);
+}
 LLA_MULTIVERSION void unfold_merged_gradients(const PairData<float>& d) { unfold_merged_gradients_impl(d); }
 LLA_MULTIVERSION void unfold_merged_gradients(const PairData<double>& d) { unfold_merged_gradients_impl(d); }
 LLA_MULTIVERSION void backward_segment(const PairData<float>& d, int64_t s, Scratch<float>& sc) { backward_segment_impl(d, s, sc); }
 LLA_MULTIVERSION void backward_segment(const PairData<double>& d, int64_t s, Scratch<double>& sc) { backward_segment_impl(d, s, sc); }
 LLA_MULTIVERSION void decay_gradients(const PairData<float>& d, double* dG) { decay_gradients_impl(d, dG); }
 LLA_MULTIVERSION void decay_gradients(const PairData<double>& d, double* dG) { decay_gradients_impl(d, dG); }
+
+LLA_MULTIVERSION double final_state_decay_gradient(const PairData<float>& d, Scratch<float>& sc) {
+    return final_state_decay_gradient_impl(d, sc);
+}
+LLA_MULTIVERSION double final_state_decay_gradient(const PairData<double>& d, Scratch<double>& sc) {
+    return final_state_decay_gradient_impl(d, sc);
+}
 
 }  // namespace lla::cpu

@@ -51,7 +51,7 @@ lla_status m2_forward(const ForwardProblem& p) {
     if (status != LLA_OK) return status;
     carve_buffers(plan, memory.aligned());
 
-    gather_and_merge(plan, p.inputs, nullptr, p.initial_state, p.sequences);
+    gather_and_merge(plan, p.inputs, nullptr, nullptr, p.initial_state, p.sequences);
     const int64_t H = plan.dims.H;
     parallel_for(plan.segments_before.back(), plan.options.threads, without_denormals([&](int64_t item, int worker) {
         int64_t s;

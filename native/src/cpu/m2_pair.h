@@ -47,6 +47,9 @@ struct PairData {
     R* merged_grad = nullptr;   // their gradients (backward only)
     R* initial = nullptr; // initial_levels matrices K x V: canonical initial state
     int initial_levels = 0;     // 0 when the pair starts fresh
+    R* initial_grad = nullptr;  // initial_levels matrices: gradient of `initial` (backward, when asked for)
+    R* final_grad = nullptr;    // final_levels matrices: d_final_state, canonical (backward, when given)
+    int final_levels = 0;       // bit_length(end) + 1 when final_grad is given
     R* dq = nullptr;            // len x K gradients of this head (backward only)
     R* dk = nullptr;
 
@@ -100,6 +103,25 @@ inline int collect_levels(const PairData<R>& d, int64_t a, LevelEntry<R>* out) {
         }
     }
     return count;
+}
+
+// First token of the last segment (p0 for an empty call). The state ready for
+// d.end is the state ready for it with the levels below
+// level_of(d.end, tail) folded into that level, plus the tokens [tail, end).
+template <class R>
+inline int64_t tail_begin(const PairData<R>& d) {
+    return d.len == 0 ? d.p0 : d.segment_begin(d.num_segments - 1);
+}
+
+// Calls fn(entry, level) for every level entry of the state ready for the
+// tail segment, with the level of the state ready for d.end it lands in.
+template <class R, class Fn>
+inline void for_each_final_entry(const PairData<R>& d, Fn&& fn) {
+    const int64_t tail = tail_begin(d);
+    const int merge_into = level_of(d.end, tail);
+    LevelEntry<R> entries[64];
+    const int count = collect_levels(d, tail, entries);
+    for (int e = 0; e < count; ++e) fn(entries[e], std::max(entries[e].level, merge_into));
 }
 
 // The rows of segment s of a pair: tokens [a, a + rows), all in one chunk.

@@ -35,6 +35,8 @@ private:
 struct PlanOptions {
     bool backward = false;   // also d_o, merged-state gradients, per-head dq and dk
     bool has_initial = false;
+    bool initial_gradient = false;  // backward: d_initial_state asked for
+    bool final_gradient = false;    // backward: d_final_state given
     int threads = 1;
 };
 
@@ -138,6 +140,12 @@ size_t carve_buffers(M2Plan<R>& plan, char* base) {
             d.merged_grad = arena.take<R>(static_cast<size_t>(d.num_boundaries) * kv);
             d.dq = arena.take<R>(len * K);
             d.dk = arena.take<R>(len * K);
+            if (plan.options.initial_gradient)
+                d.initial_grad = arena.take<R>(static_cast<size_t>(d.initial_levels) * kv);
+            if (plan.options.final_gradient) {
+                d.final_levels = bit_length(static_cast<uint64_t>(d.end)) + 1;
+                d.final_grad = arena.take<R>(static_cast<size_t>(d.final_levels) * kv);
+            }
         }
     }
     plan.scratch.clear();

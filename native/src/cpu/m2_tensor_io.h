@@ -2,6 +2,7 @@
 // plan's dense buffers: token tensors [B, T, ...], and states [N, H, Ls, K, V].
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -49,11 +50,25 @@ void read_state_level(const lla_state& state, int64_t n, int64_t h, int64_t leve
     for (size_t i = 0; i < count; ++i) dst[i] *= factor;
 }
 
-// v, g (as cumulative sums), level weights, d_o (backward) and the initial
-// state of sequence n, head h.
+// Levels 0..count-1 of a state ready for `position` into dst (count
+// matrices K x V): read(level, matrix) fills each nonempty level, the others
+// (level 0 included) are zero.
+template <class R, class Read>
+void gather_nonempty_levels(int64_t position, int count, size_t kv, R* dst, Read&& read) {
+    for (int l = 0; l < count; ++l) {
+        R* matrix = dst + static_cast<size_t>(l) * kv;
+        if (l >= 1 && level_nonempty(position, l))
+            read(l, matrix);
+        else
+            std::fill(matrix, matrix + kv, R(0));
+    }
+}
+
+// v, g (as cumulative sums), level weights, d_o and d_final_state (backward)
+// and the initial state of sequence n, head h.
 template <class R>
-void gather_pair(M2Plan<R>& plan, const lla_inputs& in, const lla_tensor* d_o, const lla_state* initial,
-                 const Sequence& seq, int64_t n, int64_t h) {
+void gather_pair(M2Plan<R>& plan, const lla_inputs& in, const lla_tensor* d_o, const lla_tensor* d_final,
+                 const lla_state* initial, const Sequence& seq, int64_t n, int64_t h) {
     PairData<R>& d = plan.pairs[static_cast<size_t>(n * plan.dims.H + h)];
     const int64_t len = seq.length;
     gather_block(in.v, token_rows(in.v, seq, 0, len, h, d.V), d.v);
@@ -63,17 +78,24 @@ void gather_pair(M2Plan<R>& plan, const lla_inputs& in, const lla_tensor* d_o, c
     cum[0] = 0.0;
     gather_block(in.g, token_rows(in.g, seq, 0, len, h, 1), cum + 1);
     for (int64_t i = 1; i <= len; ++i) cum[i] += cum[i - 1];
-    if (d.initial_levels > 0) {
-        R* init = d.initial;
-        const size_t kv = d.matrix_size();
-        const int64_t stored = initial->levels.shape[2];
-        for (int l = 0; l < d.initial_levels; ++l) {
-            R* dst = init + static_cast<size_t>(l) * kv;
-            if (l >= 1 && l < stored && level_nonempty(d.p0, l))
-                read_state_level(*initial, n, h, l, dst);
-            else
-                std::fill(dst, dst + kv, R(0));
-        }
+    gather_nonempty_levels(d.p0, d.initial_levels, d.matrix_size(), d.initial,
+                           [&](int l, R* dst) { read_state_level(*initial, n, h, l, dst); });
+    if (d_final && d.final_grad)
+        gather_nonempty_levels(d.end, d.final_levels, d.matrix_size(), d.final_grad, [&](int l, R* dst) {
+            gather_block(*d_final, state_level(*d_final, n, h, l), dst);
+        });
+}
+
+// Writes the gradient of the initial state of sequence n, head h into the
+// level tensor d_initial [N, H, Ls, K, V]: the levels the pair holds, zero beyond.
+template <class R>
+void write_initial_gradient(const PairData<R>& d, const lla_tensor& d_initial, int64_t n, int64_t h) {
+    for (int64_t l = 0; l < d_initial.shape[2]; ++l) {
+        const Block2D block = state_level(d_initial, n, h, l);
+        if (l < d.initial_levels)
+            scatter_block(d_initial, block, d.initial_grad + static_cast<size_t>(l) * d.matrix_size());
+        else
+            zero_block(d_initial, block);
     }
 }
 

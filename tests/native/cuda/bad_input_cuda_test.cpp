@@ -146,7 +146,7 @@ TEST_F(BadInputCuda, BackwardIsUnsupportedOnCuda) {
     grads.dg = dg.tensor();
     grads.dl = dl.tensor();
     const lla_tensor dout = d_o.tensor();
-    EXPECT_EQ(lla_backward(&cfg_, &in_, nullptr, &dout, &grads, nullptr, 0, nullptr), LLA_ERROR_UNSUPPORTED);
+    EXPECT_EQ(lla_backward(&cfg_, &in_, nullptr, &dout, nullptr, &grads, nullptr, 0, nullptr), LLA_ERROR_UNSUPPORTED);
     EXPECT_TRUE(LastErrorMentions("backward is not implemented on CUDA"));
     for (double x : dq.download()) ASSERT_TRUE(std::isnan(x));
 }

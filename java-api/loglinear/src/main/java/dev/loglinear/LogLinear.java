@@ -79,7 +79,7 @@ public final class LogLinear {
         return stream;
     }
 
-    /** The version of the native library loaded, e.g. {@code "0.1.0"}. */
+    /** The version of the native library loaded, e.g. {@code "0.2.0"}. */
     public static String version() {
         return lla_version_string().getString();
     }
