@@ -20,38 +20,6 @@ namespace {
 
 using lla_reference::M2Problem;
 
-// Packed (cu_seqlens) problem of tokens [first[j], first[j] + count[j]) of
-// the sequences of a packed problem `full`.
-M2Problem packed_slice(const M2Problem& full, const std::vector<int64_t>& first, const std::vector<int64_t>& count) {
-    M2Problem r = full;
-    r.cu_seqlens = {0};
-    for (int64_t c : count) r.cu_seqlens.push_back(r.cu_seqlens.back() + c);
-    r.T = r.cu_seqlens.back();
-    auto slice = [&](const std::vector<double>& x, int64_t width) {
-        std::vector<double> out(static_cast<size_t>(r.T * width));
-        for (size_t j = 0; j < count.size(); ++j)
-            copy_tokens(x, full.T, full.cu_seqlens[j] + first[j], count[j], out, r.T, r.cu_seqlens[j], 1, width);
-        return out;
-    };
-    r.q = slice(full.q, full.G * full.K);
-    r.k = slice(full.k, full.G * full.K);
-    r.v = slice(full.v, full.H * full.V);
-    r.g = slice(full.g, full.H);
-    r.l = slice(full.l, full.H * full.L);
-    return r;
-}
-
-// The same selection of an array with `width` values per token.
-std::vector<double> packed_rows(const std::vector<double>& x, const M2Problem& full, const std::vector<int64_t>& first,
-                                const std::vector<int64_t>& count, int64_t width) {
-    std::vector<double> out;
-    for (size_t j = 0; j < count.size(); ++j) {
-        auto begin = x.begin() + (full.cu_seqlens[j] + first[j]) * width;
-        out.insert(out.end(), begin, begin + count[j] * width);
-    }
-    return out;
-}
-
 std::vector<int64_t> minus(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
     std::vector<int64_t> out(a.size());
     for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] - b[i];

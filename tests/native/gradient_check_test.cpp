@@ -36,19 +36,8 @@ double loss(const M2Problem& p, const std::vector<double>& d_o, const ApiState* 
 // `member` of p.
 std::vector<double> numeric_gradient(const M2Problem& p, std::vector<double> M2Problem::*member,
                                      const std::vector<double>& d_o, const ApiState* initial) {
-    const double h = 1e-5;
-    std::vector<double> grad((p.*member).size());
     M2Problem x = p;
-    for (size_t i = 0; i < grad.size(); ++i) {
-        const double saved = (x.*member)[i];
-        (x.*member)[i] = saved + h;
-        const double up = loss(x, d_o, initial);
-        (x.*member)[i] = saved - h;
-        const double down = loss(x, d_o, initial);
-        (x.*member)[i] = saved;
-        grad[i] = (up - down) / (2 * h);
-    }
-    return grad;
+    return central_differences(x.*member, [&] { return loss(x, d_o, initial); });
 }
 
 class FiniteDifferences : public ::testing::TestWithParam<FiniteDifferenceCase> {};

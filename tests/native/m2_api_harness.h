@@ -335,8 +335,12 @@ inline std::vector<double> api_forward(const M2Problem& p, const ApiInputs& in, 
     return o.values();
 }
 
+// Gradients of a backward call; with d_final, the final state's gradient
+// goes in as d_final_state, and d_initial (of initial's levels' shape)
+// receives d_initial_state.
 inline M2Gradients api_backward(const M2Problem& p, const ApiInputs& in, const std::vector<double>& d_o, int32_t dtype,
-                                Layout layout, int threads, const ApiState* initial = nullptr) {
+                                Layout layout, int threads, const ApiState* initial = nullptr,
+                                const HostTensor* d_final = nullptr, HostTensor* d_initial = nullptr) {
     HostTensor dot = make_tensor(d_o, {p.B, p.T, p.H, p.V}, dtype, layout);
     HostTensor dq({p.B, p.T, p.G, p.K}, dtype, layout), dk({p.B, p.T, p.G, p.K}, dtype, layout);
     HostTensor dv({p.B, p.T, p.H, p.V}, dtype, layout), dg({p.B, p.T, p.H}, decay_dtype(dtype), layout);
@@ -348,10 +352,12 @@ inline M2Gradients api_backward(const M2Problem& p, const ApiInputs& in, const s
     grads.dv = dv.tensor();
     grads.dg = dg.tensor();
     grads.dl = dl.tensor();
+    if (d_initial) grads.d_initial_state = d_initial->tensor();
     lla_config config = make_config(p.scale, threads);
     lla_inputs inputs = in.view();
     lla_state init = initial ? initial->view() : lla_state{};
-    LLA_EXPECT_OK(lla_backward(&config, &inputs, initial ? &init : nullptr, &dot.tensor(), nullptr, &grads, nullptr, 0, nullptr));
+    LLA_EXPECT_OK(lla_backward(&config, &inputs, initial ? &init : nullptr, &dot.tensor(),
+                               d_final ? &d_final->tensor() : nullptr, &grads, nullptr, 0, nullptr));
     return M2Gradients{dq.values(), dk.values(), dv.values(), dg.values(), dl.values()};
 }
 
@@ -396,6 +402,23 @@ inline double relative_error(const std::vector<double>& x, const std::vector<dou
     }
     if (norm == 0) return std::sqrt(diff);
     return std::sqrt(diff / norm);
+}
+
+// d f / d x[i] by central differences with step h, for every element of x
+// (restored after each).
+template <class F>
+std::vector<double> central_differences(std::vector<double>& x, F&& f, double h = 1e-5) {
+    std::vector<double> grad(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double saved = x[i];
+        x[i] = saved + h;
+        const double up = f();
+        x[i] = saved - h;
+        const double down = f();
+        x[i] = saved;
+        grad[i] = (up - down) / (2 * h);
+    }
+    return grad;
 }
 
 // Tolerance of SPEC "Numerics" for inputs of `dtype`.
