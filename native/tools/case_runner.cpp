@@ -233,26 +233,49 @@ private:
 
 const char* const kGradientOf[][2] = {{"dq", "q"}, {"dk", "k"}, {"dv", "v"}, {"dg", "g"}, {"dl", "l"}, {"dbeta", "beta"}};
 
-// Backward over tokens [begin, begin + count): the gradients, as arrays.
-std::map<std::string, Array> backward(const CaseTensors& ct, const RunOptions& options, int64_t begin,
-                                      int64_t count, const lla_state* initial_state) {
+// Poisoned gradient tensors of `count` tokens, one per input the case has.
+std::map<std::string, Tensor> gradient_tensors(const CaseTensors& ct, const RunOptions& options, int64_t count) {
     std::map<std::string, Tensor> grads;
     for (const auto& [grad, input] : kGradientOf)
         if (ct.has(input)) grads.emplace(grad, ct.output_like(input, grad, count, options.dtype));
+    return grads;
+}
+
+// Backward over tokens [begin, begin + count) into tokens [at, at + count)
+// of `grads`; d_final_state and d_initial_state (absent: null / ndim 0).
+void backward_into(const CaseTensors& ct, const RunOptions& options, int64_t begin, int64_t count,
+                   const lla_state* initial_state, const lla_tensor* d_final_state, const lla_tensor& d_initial_state,
+                   const std::map<std::string, Tensor>& grads, int64_t at) {
     lla_gradients g{};
-    g.dq = grads.at("dq").desc();
-    g.dk = grads.at("dk").desc();
-    g.dv = grads.at("dv").desc();
-    g.dg = grads.at("dg").desc();
-    g.dl = grads.at("dl").desc();
-    if (grads.count("dbeta")) g.dbeta = grads.at("dbeta").desc();
+    lla_tensor* fields[] = {&g.dq, &g.dk, &g.dv, &g.dg, &g.dl, &g.dbeta};
+    for (size_t i = 0; i < 6; ++i)
+        if (grads.count(kGradientOf[i][0])) *fields[i] = grads.at(kGradientOf[i][0]).tokens(at, count);
+    g.d_initial_state = d_initial_state;
     const lla_inputs in = ct.inputs(begin, count);
     const lla_tensor d_o = ct.at("do").tokens(begin, count);
-    check(lla_backward(&ct.config(), &in, initial_state, &d_o, nullptr, &g, nullptr, 0, nullptr), "lla_backward");
+    check(lla_backward(&ct.config(), &in, initial_state, &d_o, d_final_state, &g, nullptr, 0, nullptr), "lla_backward");
     finish(options);
+}
+
+std::map<std::string, Array> arrays_of(const std::map<std::string, Tensor>& tensors) {
     std::map<std::string, Array> out;
-    for (const auto& [name, t] : grads) out[name] = t.to_array();
+    for (const auto& [name, t] : tensors) out[name] = t.to_array();
     return out;
+}
+
+// Backward over tokens [begin, begin + count): the gradients, as arrays.
+std::map<std::string, Array> backward(const CaseTensors& ct, const RunOptions& options, int64_t begin,
+                                      int64_t count, const lla_state* initial_state) {
+    const std::map<std::string, Tensor> grads = gradient_tensors(ct, options, count);
+    backward_into(ct, options, begin, count, initial_state, nullptr, lla_tensor{}, grads, 0);
+    return arrays_of(grads);
+}
+
+// bit_length(n) + 1 + extra: the levels of a state ready for position n.
+int64_t state_levels(int64_t n, int64_t extra) {
+    int64_t levels = extra + 1;
+    for (uint64_t x = static_cast<uint64_t>(n); x; x >>= 1) ++levels;
+    return levels;
 }
 
 int64_t tokens_of(const GoldenCase& c) { return c.at("q").shape[1]; }
@@ -281,6 +304,42 @@ std::map<std::string, Array> run_forward_backward(const GoldenCase& c, const Run
     return out;
 }
 
+std::map<std::string, Array> run_forward_backward_split(const GoldenCase& c, const RunOptions& options, int64_t n) {
+    const int64_t T = tokens_of(c);
+    if (!c.cu_seqlens.empty())
+        throw std::invalid_argument("case " + c.name + ": --split-at needs batch rows without cu_seqlens (the case "
+                                    "packs sequences; split each sequence on its own instead)");
+    if (n < 0 || n > T)
+        throw std::invalid_argument("case " + c.name + ": the split must be in 0.." + std::to_string(T) + ", got " +
+                                    std::to_string(n));
+    if (n == 0 || n == T) return run_forward_backward(c, options);
+    const CaseTensors ct(c, options);
+    const std::vector<int64_t>& v = c.at("v").shape;
+    const int64_t B = v[0], H = v[2], V = v[3], K = c.at("q").shape[3];
+    const int64_t levels = state_levels(n, options.extra_state_levels);
+    const int32_t state_dtype = storage_dtype("state", options.dtype);
+    Tensor state({B, H, levels, K, V}, state_dtype, ct.device()), position({B}, LLA_DTYPE_INT64, ct.device());
+    Tensor d_state({B, H, levels, K, V}, state_dtype, ct.device());
+    state.poison();
+    position.poison();
+    d_state.poison();
+    const lla_state st{state.desc(), lla_tensor{}, position.desc()};
+
+    const Tensor o = ct.output_like("v", "o", T, options.dtype);
+    const lla_inputs head = ct.inputs(0, n), tail = ct.inputs(n, T - n);
+    const lla_tensor o_head = o.tokens(0, n), o_tail = o.tokens(n, T - n);
+    check(lla_forward(&ct.config(), &head, nullptr, &o_head, &st, nullptr, 0, nullptr), "lla_forward [0, n)");
+    finish(options);
+    check(lla_forward(&ct.config(), &tail, &st, &o_tail, nullptr, nullptr, 0, nullptr), "lla_forward [n, T)");
+    finish(options);
+    const std::map<std::string, Tensor> grads = gradient_tensors(ct, options, T);
+    backward_into(ct, options, n, T - n, &st, nullptr, d_state.desc(), grads, n);
+    backward_into(ct, options, 0, n, nullptr, &d_state.desc(), lla_tensor{}, grads, 0);
+    std::map<std::string, Array> out = arrays_of(grads);
+    out["o"] = o.to_array();
+    return out;
+}
+
 std::map<std::string, Array> run_split_at_state_position(const GoldenCase& c, const RunOptions& options) {
     const int64_t n = c.state_position, T = tokens_of(c);
     if (!c.cu_seqlens.empty()) throw std::invalid_argument("case " + c.name + ": state_position with cu_seqlens is not supported");
@@ -290,8 +349,7 @@ std::map<std::string, Array> run_split_at_state_position(const GoldenCase& c, co
     const CaseTensors ct(c, options);
     const std::vector<int64_t>& v = c.at("v").shape;
     const int64_t B = v[0], H = v[2], V = v[3], K = c.at("q").shape[3];
-    int64_t levels = options.extra_state_levels + 1;
-    for (uint64_t x = static_cast<uint64_t>(n); x; x >>= 1) ++levels;  // bit_length(n) + 1 + extra
+    const int64_t levels = state_levels(n, options.extra_state_levels);
 
     Tensor state({B, H, levels, K, V}, storage_dtype("state", options.dtype), ct.device());
     Tensor position({B}, LLA_DTYPE_INT64, ct.device());

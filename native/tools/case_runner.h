@@ -46,6 +46,15 @@ struct RunOptions {
 // (and "dbeta" for Gated DeltaNet), each of its input's shape.
 std::map<std::string, Array> run_forward_backward(const GoldenCase& c, const RunOptions& options);
 
+// The same results as run_forward_backward from two chained calls split at
+// token n of every batch row (docs/state-layout.md, "Training across
+// segments"): forward [0, n) exporting the state, forward [n, T) from it,
+// backward [n, T) giving d_initial_state, backward [0, n) with it as
+// d_final_state; o and the gradients are written in place into full-length
+// tensors. n in 0..T (0 and T leave one segment: a single call). Needs no
+// cu_seqlens (throws std::invalid_argument).
+std::map<std::string, Array> run_forward_backward_split(const GoldenCase& c, const RunOptions& options, int64_t n);
+
 // Forward over the first c.state_position tokens of every batch row with the
 // final state exported: "state" [B, H, bit_length(n) + 1 + extra, K, V].
 // Then, continuing from that state, forward and backward over the remaining

@@ -1,9 +1,12 @@
 // llacheck: run one golden-format case through the C API and write what the
 // library computes as float64 .npy files.
 //
-//   llacheck --case DIR --out DIR --dtype f64|f32|bf16 [--backend cpu|cuda]
+//   llacheck --case DIR --out DIR --dtype f64|f32|bf16 [--backend cpu|cuda] [--split-at N]
 //
-// Writes o.npy and every gradient (dq dk dv dg dl [dbeta]). When case.json
+// Writes o.npy and every gradient (dq dk dv dg dl [dbeta]); with --split-at N
+// they come from two calls chained through the state at token N, forward and
+// backward (d_initial_state of [N, T) is the d_final_state of [0, N)), so the
+// golden references check the backward contract directly. When case.json
 // has state_position n, also runs the first n tokens with final-state export
 // (state.npy, [B, H, bit_length(n) + 1, K, V]) and continues from that state
 // over the rest, checking the continuation contract against the one-call
@@ -25,15 +28,16 @@ namespace {
 using namespace lla::caseio;
 
 constexpr const char* kUsage =
-    "usage: llacheck --case DIR --out DIR --dtype f64|f32|bf16 [--backend cpu|cuda]\n";
+    "usage: llacheck --case DIR --out DIR --dtype f64|f32|bf16 [--backend cpu|cuda] [--split-at N]\n";
 
 struct Args {
-    std::string case_dir, out_dir, dtype, backend = "cpu";
+    std::string case_dir, out_dir, dtype, backend = "cpu", split_at;
 };
 
 bool parse_args(int argc, char** argv, Args* args) {
     const std::map<std::string, std::string*> options = {
-        {"--case", &args->case_dir}, {"--out", &args->out_dir}, {"--dtype", &args->dtype}, {"--backend", &args->backend}};
+        {"--case", &args->case_dir}, {"--out", &args->out_dir}, {"--dtype", &args->dtype}, {"--backend", &args->backend},
+        {"--split-at", &args->split_at}};
     for (int i = 1; i < argc; ++i) {
         const auto it = options.find(argv[i]);
         if (it == options.end() || i + 1 == argc) {
@@ -48,6 +52,10 @@ bool parse_args(int argc, char** argv, Args* args) {
     }
     if (args->backend != "cpu" && args->backend != "cuda") {
         std::fprintf(stderr, "llacheck: --backend must be cpu or cuda, got '%s'\n", args->backend.c_str());
+        return false;
+    }
+    if (!args->split_at.empty() && args->split_at.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "llacheck: --split-at must be a token count, got '%s'\n", args->split_at.c_str());
         return false;
     }
     return true;
@@ -90,7 +98,10 @@ int main(int argc, char** argv) {
         std::printf("llacheck: case %s, dtype %s, backend %s\n", c.name.c_str(), args.dtype.c_str(),
                     args.backend.c_str());
 
-        const std::map<std::string, Array> whole = run_forward_backward(c, options);
+        const std::map<std::string, Array> whole =
+            args.split_at.empty() ? run_forward_backward(c, options)
+                                  : run_forward_backward_split(c, options, std::stoll(args.split_at));
+        if (!args.split_at.empty()) std::printf("  chained through the state at token %s\n", args.split_at.c_str());
         for (const auto& [name, a] : whole) write(args.out_dir, name, a);
         if (c.state_position < 0) return 0;
 
