@@ -23,6 +23,15 @@ import static dev.loglinear.presets.global.loglinear.lla_version_string;
  * Gradients grads = lla.backward(in, Tensor.of(dO));
  * }</pre>
  *
+ * <h2>Sequences in segments</h2>
+ * A forward can continue from a {@link State} and export the state after its last token
+ * ({@link #forward(AttentionInputs, State, boolean)}), so a sequence can be processed in pieces.
+ * The backward follows the state the other way: given the gradient of the exported state
+ * ({@code dFinalState}), {@link #backward(AttentionInputs, State, Tensor, Tensor)} also returns
+ * the gradient of the initial state ({@link Gradients#dInitialState()}), which the previous
+ * segment's backward takes as its {@code dFinalState}; together the segments' gradients are
+ * those of one call over the whole sequence.
+ *
  * <h2>Memory</h2>
  * Inputs and outputs are {@link Tensor}s: Java arrays (copied to native memory and back for each
  * call), direct NIO buffers and JavaCPP pointers (used in place, no copies) or raw addresses of
@@ -137,15 +146,38 @@ public final class LogLinear {
 
     /** All gradients of fresh sequences, given {@code dO = dLoss/do [B, T, H, V]}. */
     public Gradients backward(AttentionInputs in, Tensor dO) {
-        return backward(in, null, dO);
+        return backward(in, null, dO, null);
     }
 
     /**
      * All gradients given {@code dO = dLoss/do}, for a forward that continued from
-     * {@code initialState} (pass the same state; null: fresh sequences). Each gradient is
-     * allocated like its input. No gradient flows into the initial state.
+     * {@code initialState} (pass the same state; null: fresh sequences), with no gradient arriving
+     * through the state that forward exports (as for the last segment of a sequence):
+     * {@link #backward(AttentionInputs, State, Tensor, Tensor) backward(in, initialState, dO, null)}.
+     * So, like that method, it also returns {@link Gradients#dInitialState()} whenever
+     * {@code initialState} is not null.
      */
     public Gradients backward(AttentionInputs in, State initialState, Tensor dO) {
+        return backward(in, initialState, dO, null);
+    }
+
+    /**
+     * All gradients of a call that continued from {@code initialState} (pass the same state as its
+     * forward; null: fresh sequences), given {@code dO = dLoss/do [B, T, H, V]} and
+     * {@code dFinalState}, dLoss/d of the canonical final state that the same call's forward
+     * exports ({@code [N, H, Ls, K, V]} in the state dtype, {@code Ls >= bit_length(final position) + 1};
+     * null: zero, the loss does not depend on it). Each input's gradient is allocated like its
+     * input; when {@code initialState} is not null, {@link Gradients#dInitialState()} is present:
+     * dLoss/d of the state's canonical levels, allocated like its levels (Java arrays or direct
+     * buffers) in the state dtype with its {@code Ls}.
+     *
+     * <p>A long sequence trains segment by segment with it: forward each segment from the state
+     * the previous one exported, keeping the states; then backward the segments in reverse order,
+     * each with its own initial state and, as {@code dFinalState}, the {@code dInitialState} of the
+     * segment after it (null for the last). The gradients of every token equal those of one call
+     * over the whole sequence, to rounding (docs/training-in-segments.md).
+     */
+    public Gradients backward(AttentionInputs in, State initialState, Tensor dO, Tensor dFinalState) {
         Objects.requireNonNull(in, "inputs");
         AttentionShape shape = in.shape();
         Gradients grads = Gradients.of(
@@ -158,19 +190,40 @@ public final class LogLinear {
             Tensor beta = in.beta().get();
             grads = grads.withDbeta(Allocation.like("dbeta", beta, shape.gateShape()));
         }
-        backwardInto(in, initialState, dO, grads);
+        if (initialState != null) {
+            Tensor levels = initialState.levels();
+            grads = grads.withDInitialState(Allocation.like("d_initial_state", levels, levels.shape()));
+        }
+        backwardInto(in, initialState, dO, dFinalState, grads);
         return grads;
     }
 
-    /** Writes all gradients into {@code grads} (any memory kind, including CUDA memory). */
+    /**
+     * Writes all gradients into {@code grads} (any memory kind, including CUDA memory), with no
+     * gradient arriving through the exported final state: {@code backwardInto(in, initialState, dO,
+     * null, grads)}.
+     */
     public void backwardInto(AttentionInputs in, State initialState, Tensor dO, Gradients grads) {
+        backwardInto(in, initialState, dO, null, grads);
+    }
+
+    /**
+     * Writes all gradients into {@code grads} (any memory kind, including CUDA memory), given
+     * {@code dO} and {@code dFinalState} (null: zero) as in
+     * {@link #backward(AttentionInputs, State, Tensor, Tensor)}; dLoss/d of the initial state's
+     * canonical levels goes to {@link Gradients#dInitialState()} when {@code grads} has one (it
+     * needs an initial state, with its {@code Ls} and dtype).
+     */
+    public void backwardInto(AttentionInputs in, State initialState, Tensor dO, Tensor dFinalState,
+                             Gradients grads) {
         Objects.requireNonNull(in, "inputs");
         Objects.requireNonNull(grads, "grads");
         Tensor dOut = AttentionInputs.shaped("d_o", dO, in.shape().valueShape());
-        Gradients shaped = grads.shapedFor(in.shape());
+        Gradients shaped = grads.shapedFor(in.shape(), initialState);
         try (NativeCall call = new NativeCall()) {
             call.check(lla_backward(call.config(config), call.inputs(in, false), call.state(initialState, false),
-                    call.tensor(dOut, false), call.gradients(shaped), null, 0, NativeCall.stream(stream)));
+                    call.tensor(dOut, false), dFinalState == null ? null : call.tensor(dFinalState, false),
+                    call.gradients(shaped), null, 0, NativeCall.stream(stream)));
         }
     }
 

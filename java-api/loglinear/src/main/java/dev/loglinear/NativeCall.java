@@ -57,6 +57,7 @@ final class NativeCall implements AutoCloseable {
     private static final int GR_DG = offset(lla_gradients.class, "dg");
     private static final int GR_DL = offset(lla_gradients.class, "dl");
     private static final int GR_DBETA = offset(lla_gradients.class, "dbeta");
+    private static final int GR_D_INITIAL_STATE = offset(lla_gradients.class, "d_initial_state");
 
     private final NativeFrame frame = NativeFrame.acquire();
     private final List<Runnable> copyBacks = new ArrayList<>(4);
@@ -125,6 +126,9 @@ final class NativeCall implements AutoCloseable {
         fill(at + GR_DL, g.dl(), true);
         if (g.dbeta().isPresent()) {
             fill(at + GR_DBETA, g.dbeta().get(), true);
+        }
+        if (g.dInitialState().isPresent()) {
+            fill(at + GR_D_INITIAL_STATE, g.dInitialState().get(), true);
         }
         return new lla_gradients(pointer(at));
     }

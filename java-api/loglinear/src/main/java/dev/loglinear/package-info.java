@@ -68,6 +68,18 @@
  * }
  * }</pre>
  *
+ * <h2>Long sequences in segments</h2>
+ * A forward continues from a {@link dev.loglinear.State} and can export the state after its last
+ * token, so a sequence too long for one call is processed in segments. The backward carries the
+ * state's gradient the other way:
+ * {@link dev.loglinear.LogLinear#backward(AttentionInputs, State, Tensor, Tensor)
+ * backward(in, initialState, dO, dFinalState)} takes dLoss/d of the exported state
+ * ({@code dFinalState}, null for none) and returns, besides the input gradients,
+ * {@link dev.loglinear.Gradients#dInitialState()}, dLoss/d of the initial state. Forward the
+ * segments in order keeping each initial state, then backward them in reverse order, handing each
+ * segment's {@code dInitialState} to the previous one as its {@code dFinalState}: every token's
+ * gradients equal those of one call over the whole sequence, to rounding.
+ *
  * <h2>The types</h2>
  * <ul>
  * <li>{@link dev.loglinear.LogLinear}: the operations, under a {@link dev.loglinear.LogLinearConfig}

@@ -194,6 +194,88 @@ class BadInputTest {
                 .hasMessageContaining("threads: expected >= 0");
     }
 
+    /**
+     * Gradient destinations of {@link #SHAPE} filled with {@link #SENTINEL}, in Java arrays or
+     * direct buffers, with a {@code dInitialState [1, 2, stateLevels, 8, 4]} when
+     * {@code stateLevels > 0}.
+     */
+    static Gradients sentinelGradients(boolean direct, long stateLevels) {
+        Gradients g = Gradients.of(sentinel(direct, SHAPE.queryShape()), sentinel(direct, SHAPE.queryShape()),
+                sentinel(direct, SHAPE.valueShape()), sentinel(direct, SHAPE.gateShape()),
+                sentinel(direct, SHAPE.levelScaleShape()));
+        return stateLevels > 0 ? g.withDInitialState(sentinel(direct, SHAPE.stateShape(stateLevels))) : g;
+    }
+
+    static Tensor sentinel(boolean direct, long[] shape) {
+        Tensor t = Tensor.of(filled((int) Tensor.product(shape)), shape);
+        return direct ? t.toDirect() : t;
+    }
+
+    static void assertUntouched(Gradients g) {
+        for (Tensor t : Arrays.asList(g.dq(), g.dk(), g.dv(), g.dg(), g.dl())) {
+            assertThat(t.toFloatArray()).as("a gradient after a rejected backward").containsOnly(SENTINEL);
+        }
+        g.dInitialState().ifPresent(t ->
+                assertThat(t.toFloatArray()).as("dInitialState after a rejected backward").containsOnly(SENTINEL));
+    }
+
+    /**
+     * Asserts that {@code backwardInto} rejects the call with an {@link InvalidArgumentException}
+     * whose message contains all of {@code parts}, for destinations in Java arrays and in direct
+     * buffers, writing none of them.
+     */
+    static void assertBackwardRejected(AttentionInputs in, State initial, Tensor dFinalState, long dInitialLevels,
+                                       String... parts) {
+        Tensor dO = Tensor.of(RandomInputs.gaussian(new java.util.Random(1), 56, 1), SHAPE.valueShape());
+        for (boolean direct : new boolean[] {false, true}) {
+            Gradients grads = sentinelGradients(direct, dInitialLevels);
+            InvalidArgumentException e = catchThrowableOfType(InvalidArgumentException.class,
+                    () -> LLA.backwardInto(in, initial, dO, dFinalState, grads));
+            assertThat(e).as("expected InvalidArgumentException (direct: %s)", direct).isNotNull();
+            assertThat(e.getMessage()).contains(parts);
+            assertThat(e.status()).isEqualTo(Status.INVALID_ARGUMENT);
+            assertUntouched(grads);
+        }
+    }
+
+    @Test
+    void initialStateGradientWithoutAnInitialState() {
+        AttentionInputs in = RandomInputs.floats(SHAPE, 17);
+        assertBackwardRejected(in, null, null, 4, "grads.d_initial_state is present",
+                "initial_state is NULL");
+    }
+
+    @Test
+    void initialStateGradientThatDoesNotMatchTheState() {
+        AttentionInputs in = RandomInputs.floats(SHAPE, 18);
+        State initial = LLA.forward(GoldenCasesTest.window(RandomInputs.floats(SHAPE, 19), 0, 1), null, true)
+                .finalState().orElseThrow();
+        assertThat(initial.stateLevels()).isEqualTo(4);
+        assertBackwardRejected(in, initial, null, 5, "grads.d_initial_state.shape[2]",
+                "must equal initial_state.levels.shape[2] = 4, got 5");
+    }
+
+    @Test
+    void finalStateGradientOfTheWrongShapeOrDtype() {
+        AttentionInputs in = RandomInputs.floats(SHAPE, 20);
+        // An initial state at position 1: the 7 tokens end at 8, so d_final_state needs
+        // bit_length(8) + 1 = 5 levels at least.
+        State initial = LLA.forward(GoldenCasesTest.window(RandomInputs.floats(SHAPE, 21), 0, 1), null, true)
+                .finalState().orElseThrow();
+        Tensor wrongKeyDim = Tensor.zeros(DType.FLOAT32, 1, 2, 5, 6, 4);
+        assertBackwardRejected(in, initial, wrongKeyDim, 4, "d_final_state.shape[3]", "got 6");
+        assertBackwardRejected(in, null, wrongKeyDim, 0, "d_final_state.shape[3]", "got 6");
+        Tensor tooFewLevels = Tensor.zeros(DType.FLOAT32, 1, 2, 4, 8, 4);
+        assertBackwardRejected(in, initial, tooFewLevels, 4, "d_final_state", "bit_length(8) + 1 = 5, got 4");
+        Tensor float64 = Tensor.zeros(DType.FLOAT64, 1, 2, 5, 8, 4);
+        assertBackwardRejected(in, initial, float64, 4, "d_final_state.dtype", "float32");
+        Tensor flat = Tensor.zeros(DType.FLOAT32, 2 * 5 * 8 * 4);
+        assertBackwardRejected(in, initial, flat, 4, "d_final_state must have 5 dimensions [N, H, Ls, K, V]");
+        // The allocating overload reports the same.
+        assertThatThrownBy(() -> LLA.backward(in, initial, Tensor.zeros(DType.FLOAT32, SHAPE.valueShape()),
+                wrongKeyDim)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("d_final_state.shape[3]");
+    }
+
     @Test
     void rejectedDecodeStepLeavesTheStateAsItWas() {
         AttentionShape prompt = AttentionShape.of(2, 5, 2, 1, 8, 4, 4);

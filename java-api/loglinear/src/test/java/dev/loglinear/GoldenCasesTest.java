@@ -10,7 +10,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every golden case through the Java API, at float64 (1e-10) and float32 (1e-5): output,
  * all gradients and, where the case has one, the state at {@code state_position}, the
- * continuation from it, and the backward after it.
+ * continuation from it, the backward after it, and the backward of the tokens before it given the
+ * gradient of the state.
  */
 class GoldenCasesTest {
     static Stream<Arguments> cases() {
@@ -77,16 +78,32 @@ class GoldenCasesTest {
         Gradients grads = lla.backward(tail, state, dO);
         for (String name : new String[] {"dq", "dk", "dv", "dg", "dl"}) {
             Tensor golden = Tensor.of(c.array(name).data(), c.array(name).shape()).slice(1, n, t);
-            Tensor actual = switch (name) {
-                case "dq" -> grads.dq();
-                case "dk" -> grads.dk();
-                case "dv" -> grads.dv();
-                case "dg" -> grads.dg();
-                default -> grads.dl();
-            };
+            Tensor actual = gradient(grads, name);
             Errors.assertClose(c + " " + name + "[" + n + ":] after the state", actual, golden.toDoubleArray(),
                     p.tolerance);
         }
+
+        // The gradient of the state, handed back to the first tokens' backward, gives theirs.
+        Gradients before = lla.backward(head, null, p.tensor(c.array("do")).slice(1, 0, n),
+                grads.dInitialState().orElseThrow());
+        for (String name : new String[] {"dq", "dk", "dv", "dg", "dl"}) {
+            Tensor golden = Tensor.of(c.array(name).data(), c.array(name).shape()).slice(1, 0, n);
+            Tensor actual = gradient(before, name);
+            Errors.assertClose(c + " " + name + "[:" + n + "] through dInitialState", actual, golden.toDoubleArray(),
+                    p.tolerance);
+        }
+    }
+
+    /** The gradient named {@code name} (dq, dk, dv, dg, dl) of {@code g}. */
+    static Tensor gradient(Gradients g, String name) {
+        return switch (name) {
+            case "dq" -> g.dq();
+            case "dk" -> g.dk();
+            case "dv" -> g.dv();
+            case "dg" -> g.dg();
+            case "dl" -> g.dl();
+            default -> throw new IllegalArgumentException("no gradient " + name);
+        };
     }
 
     /** The inputs of tokens {@code [from, to)}: views of the same arrays, no copies. */
