@@ -10,8 +10,12 @@
 // Inputs are random and non-zero; every output is checked for NaN/Inf, and
 // at T <= 2048 against the float64 reference on the same rounded inputs.
 //
+// Last, the backward of one segment of a long sequence with both state
+// gradients (d_final_state in, d_initial_state out) against the same
+// backward without them (docs/training-in-segments.md).
+//
 // Usage: lla_bench_cpu [--min-t N] [--max-t N] [--materialized-max N]
-//                      [--threads N] [--seconds S]
+//                      [--threads N] [--seconds S] [--segment-t N]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -35,6 +39,7 @@ constexpr int64_t kChunk = 64;                         // chunk of the CPU backe
 
 struct Options {
     int64_t min_t = 1024, max_t = 65536, materialized_max = 16384;
+    int64_t segment_t = 16384;  // segment backward with state gradients (0: skip)
     int threads = 0;
     double seconds = 1.0;  // time budget per measured quantity (at least 3 repeats)
 };
@@ -119,7 +124,9 @@ struct Problem {
     lla_tensor o_t, d_o_t;
     lla_gradients grads;
 
-    explicit Problem(int64_t tokens) : T(tokens), L(bit_length(static_cast<uint64_t>(tokens - 1)) + 1) {
+    // `last_position`: the last position the level weights must reach (default T - 1).
+    explicit Problem(int64_t tokens, int64_t last_position = -1)
+        : T(tokens), L(bit_length(static_cast<uint64_t>(last_position < 0 ? tokens - 1 : last_position)) + 1) {
         std::mt19937_64 rng(static_cast<uint64_t>(tokens));
         const size_t qk = static_cast<size_t>(T * kGroups * kDim), vo = static_cast<size_t>(T * kHeads * kDim);
         q = uniform(qk, -1, 1, rng);
@@ -238,6 +245,66 @@ DecodeTiming time_decode(int64_t position, int threads, double budget) {
     return DecodeTiming{measure(true), measure(false)};
 }
 
+// The backward of tokens [n, n + T) of a long sequence (n unaligned), from a
+// random initial state at n: plain, and with d_final_state given and
+// d_initial_state returned. The two calls alternate in every repeat so that
+// the noise of a shared machine hits both alike. Prints one table.
+void time_segment_backward(int64_t T, int threads, double seconds) {
+    const int64_t n = 5 * T + 37;
+    Problem p(T, n + T - 1);
+    const int64_t Ls_in = bit_length(static_cast<uint64_t>(n)) + 1, Ls_out = bit_length(static_cast<uint64_t>(n + T)) + 1;
+    std::mt19937_64 rng(7);
+    const size_t matrix = kDim * kDim;
+    std::vector<float> levels = uniform(static_cast<size_t>(kHeads * Ls_in) * matrix, -1, 1, rng);
+    std::vector<float> d_final = uniform(static_cast<size_t>(kHeads * Ls_out) * matrix, -1, 1, rng);
+    std::vector<float> d_initial(levels.size(), std::nanf(""));
+    std::vector<int64_t> position = {n};
+    lla_state initial;
+    std::memset(&initial, 0, sizeof initial);
+    initial.levels = dense(levels.data(), LLA_DTYPE_FLOAT32, {1, kHeads, Ls_in, kDim, kDim});
+    initial.position = dense(position.data(), LLA_DTYPE_INT64, {1});
+    const lla_tensor d_final_t = dense(d_final.data(), LLA_DTYPE_FLOAT32, {1, kHeads, Ls_out, kDim, kDim});
+    lla_gradients with_states = p.grads;
+    with_states.d_initial_state = dense(d_initial.data(), LLA_DTYPE_FLOAT32, {1, kHeads, Ls_in, kDim, kDim});
+    lla_config config = lla_config_default();
+    config.backend = LLA_BACKEND_CPU;
+    config.num_threads = threads;
+    size_t bytes = 0;  // the query covers both state gradients
+    check(lla_backward_workspace_size(&config, &p.inputs, &initial, &bytes), "lla_backward_workspace_size");
+    std::vector<char> workspace(bytes);
+    auto plain = [&] {
+        check(lla_backward(&config, &p.inputs, &initial, &p.d_o_t, nullptr, &p.grads, workspace.data(), bytes, nullptr),
+              "lla_backward");
+    };
+    auto both = [&] {
+        check(lla_backward(&config, &p.inputs, &initial, &p.d_o_t, &d_final_t, &with_states, workspace.data(), bytes,
+                           nullptr),
+              "lla_backward (state gradients)");
+    };
+    std::vector<double> plain_wall, both_wall, plain_cpu, both_cpu;
+    const double start = now_seconds();
+    while (plain_wall.size() < 5 || (now_seconds() - start < 2 * seconds && plain_wall.size() < 200)) {
+        for (int which = 0; which < 2; ++which) {
+            const double w0 = now_seconds(), c0 = cpu_seconds();
+            if (which == 0) plain(); else both();
+            (which == 0 ? plain_cpu : both_cpu).push_back(cpu_seconds() - c0);
+            (which == 0 ? plain_wall : both_wall).push_back(now_seconds() - w0);
+        }
+    }
+    for (const std::vector<float>* x : {&p.dq, &p.dk, &p.dv, &p.dg, &p.dl, &d_initial})
+        if (!all_finite(*x)) fail("non-finite gradient in the segment backward");
+    if (std::all_of(d_initial.begin(), d_initial.end(), [](float x) { return x == 0; })) fail("d_initial_state is all zero");
+    const double pw = median(plain_wall), bw = median(both_wall);
+    std::printf("\nBackward of one segment, tokens [%lld, %lld) of a long sequence (B=1, H=%lld, K=V=%lld, float32), "
+                "from an initial state at %lld; %zu alternating repeats, medians, wall (CPU):\n\n",
+                (long long)n, (long long)(n + T), (long long)kHeads, (long long)kDim, (long long)n, plain_wall.size());
+    std::printf("| backward | ms | ratio |\n|---|---|---|\n");
+    std::printf("| plain (no state gradients) | %.2f (%.2f) | 1.00 |\n", pw * 1e3, median(plain_cpu) * 1e3);
+    std::printf("| with d_final_state and d_initial_state | %.2f (%.2f) | %.3f (%.3f) |\n", bw * 1e3,
+                median(both_cpu) * 1e3, bw / pw, median(both_cpu) / median(plain_cpu));
+    std::fflush(stdout);
+}
+
 Options parse(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {
@@ -251,6 +318,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--materialized-max") o.materialized_max = std::atoll(value());
         else if (a == "--threads") o.threads = std::atoi(value());
         else if (a == "--seconds") o.seconds = std::atof(value());
+        else if (a == "--segment-t") o.segment_t = std::atoll(value());
         else fail("unknown argument " + a + " (see the header of bench/cpu_bench.cpp)");
     }
     return o;
@@ -338,6 +406,8 @@ int main(int argc, char** argv) {
                     forward_times[i].second.wall / forward_times[i - 1].second.wall,
                     forward_times[i].second.cpu / forward_times[i - 1].second.cpu);
     std::printf("\n");
+    if (opt.segment_t > 0) time_segment_backward(opt.segment_t, opt.threads, opt.seconds);
+
     std::printf("\nDecode step (B=1, H=4, K=V=64, float32), median wall time over repeats from the same imported state:\n\n");
     std::printf("| position | nonempty levels | decode form us | canonical form us |\n|---|---|---|---|\n");
     double at10 = 0, at20 = 0;
