@@ -22,10 +22,14 @@ import picocli.CommandLine.Option;
  * API. Writes {@code o}, every gradient and (for a case with state_position) {@code state} as
  * float64 {@code .npy}; checks the continuation contract at state_position; with
  * {@code --compare}, also checks every output against the case's reference at SPEC tolerance.
+ * With {@code --split-at N}, {@code o} and the gradients come from two calls chained through the
+ * state at token {@code N} (forward and backward, the backward contract), written as the one-call
+ * run writes them.
  */
 @Command(name = "compute", mixinStandardHelpOptions = true, versionProvider = Lla.Version.class,
         description = {"Run a golden-format case (case.json + .npy inputs and do) through the Java API: "
-                + "forward + backward, and the state at state_position when the case has one. "
+                + "forward + backward (in one call, or two chained through the state with --split-at), and the "
+                + "state at state_position when the case has one. "
                 + "Writes o, dq, dk, dv, dg, dl [dbeta] [state] as float64 .npy into --out.",
                 "Exit codes: 0 ok, 1 an error (usage, bad case, library error), 2 a check failed (as llacheck)."})
 public final class ComputeCommand implements Callable<Integer> {
@@ -45,6 +49,15 @@ public final class ComputeCommand implements Callable<Integer> {
                     + "same bf16-rounded inputs) at SPEC tolerance.")
     boolean compare;
 
+    @Option(names = "--split-at", paramLabel = "N",
+            description = {"Compute o and every gradient with two calls chained through the state at token N of "
+                    + "every batch row, as one long sequence is trained in segments: forward [0, N) exporting the "
+                    + "state, forward [N, T) from it, backward [N, T) giving the state's gradient, backward [0, N) "
+                    + "with it. The files are those of a one-call run (all T tokens), so --compare checks the chain "
+                    + "against the reference directly. N in 0..T; at 0 and T one segment is empty, which leaves "
+                    + "the one-call run. Not for cases with cu_seqlens."})
+    Long splitAt;
+
     @Mixin
     EngineOptions engine;
 
@@ -53,14 +66,22 @@ public final class ComputeCommand implements Callable<Integer> {
         ComputeDType precision = ComputeDType.parse(dtype);
         GoldenCase c = GoldenCase.load(caseDir);
         Variant variant = c.isGatedDeltaNet() ? Variant.GATED_DELTANET : Variant.MAMBA2;
+        long length = splitAt == null ? 0 : CaseRunner.checkSplit(c, splitAt);
         LogLinear lla = engine.create(variant, c.scale());
         PrintStream out = System.out;
         out.printf("lla compute: case %s, dtype %s, backend %s%n", caseDir.getFileName(), precision.label(),
                 engine.describe());
+        if (splitAt != null) {
+            out.printf(splitAt == 0 || splitAt == length
+                    ? "  --split-at %d: one segment of the %d tokens is empty, so this is the one-call run%n"
+                    : "  --split-at %d: o and gradients of all %d tokens from two calls chained through the state%n",
+                    splitAt, length);
+        }
         Files.createDirectories(outDir);
 
         CaseRunner runner = new CaseRunner(lla, precision);
-        Map<String, NpyArray> whole = runner.forwardBackward(c);
+        Map<String, NpyArray> whole = splitAt == null ? runner.forwardBackward(c)
+                : runner.forwardBackwardSplit(c, splitAt);
         for (Map.Entry<String, NpyArray> e : whole.entrySet()) {
             write(e.getKey(), e.getValue());
         }

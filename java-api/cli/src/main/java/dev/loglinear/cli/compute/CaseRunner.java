@@ -14,9 +14,10 @@ import java.util.Map;
 
 /**
  * Runs a golden case through the Java API, as {@code llacheck} runs it through the C API:
- * forward and backward over the whole case, and, for a case with {@code state_position n}, the
- * same tokens split at {@code n}: a forward over the first {@code n} exporting the state, then
- * forward and backward over the rest continuing from it.
+ * forward and backward over the whole case, or the same in two calls chained through the state
+ * ({@code --split-at}), and, for a case with {@code state_position n}, the same tokens split at
+ * {@code n}: a forward over the first {@code n} exporting the state, then forward and backward
+ * over the rest continuing from it.
  */
 public final class CaseRunner {
     private final LogLinear lla;
@@ -70,6 +71,67 @@ public final class CaseRunner {
     }
 
     /**
+     * The results of {@link #forwardBackward(GoldenCase)} from two calls chained through the state
+     * at token {@code n} of every batch row (the backward contract): forward {@code [0, n)}
+     * exporting the state, forward {@code [n, T)} from it, backward {@code [n, T)} from it giving
+     * {@code dInitialState}, backward {@code [0, n)} with that as {@code dFinalState}. Each call
+     * writes its tokens of full-length {@code o} and gradients, so the arrays are those of all
+     * {@code T} tokens. At {@code n = 0} or {@code n = T} one segment is empty (the library refuses
+     * a call of zero tokens), which leaves the one-call run.
+     *
+     * @throws IllegalArgumentException for a case with {@code cu_seqlens}, or {@code n} outside 0..T
+     */
+    public Map<String, NpyArray> forwardBackwardSplit(GoldenCase c, long n) throws IOException {
+        long length = checkSplit(c, n);
+        if (n == 0 || n == length) {
+            return forwardBackward(c);
+        }
+        Loaded whole = load(c, Map.of());
+        AttentionInputs all = whole.inputs();
+        AttentionShape shape = all.shape();
+        AttentionInputs head = tokens(all, 0, n);
+        AttentionInputs tail = tokens(all, n, length);
+        long levels = AttentionShape.levelsForPosition(n);
+        State state = State.zeros(shape.batch(), shape.heads(), levels, shape.keyDim(), shape.valueDim(),
+                dtype.stateDType());
+        Tensor dState = Tensor.zeros(dtype.stateDType(), state.levels().shape());
+
+        Tensor o = Tensor.zeros(all.v().dtype(), shape.valueShape());
+        lla.forwardInto(head, null, o.slice(1, 0, n), state);
+        lla.forwardInto(tail, state, o.slice(1, n, length), null);
+
+        Gradients grads = Gradients.of(Tensor.zeros(all.q().dtype(), shape.queryShape()),
+                Tensor.zeros(all.k().dtype(), shape.queryShape()), Tensor.zeros(all.v().dtype(), shape.valueShape()),
+                Tensor.zeros(all.g().dtype(), shape.gateShape()), Tensor.zeros(all.l().dtype(), shape.levelScaleShape()));
+        if (all.beta().isPresent()) {
+            grads = grads.withDbeta(Tensor.zeros(all.beta().get().dtype(), shape.gateShape()));
+        }
+        lla.backwardInto(tail, state, whole.dOut().slice(1, n, length), null,
+                tokens(grads, n, length).withDInitialState(dState));
+        lla.backwardInto(head, null, whole.dOut().slice(1, 0, n), dState, tokens(grads, 0, n));
+
+        Map<String, NpyArray> out = new LinkedHashMap<>();
+        out.put("o", array(o));
+        putGradients(out, grads);
+        return out;
+    }
+
+    /** {@code T} of the case, once {@code n} is a split {@link #forwardBackwardSplit} can make. */
+    public static long checkSplit(GoldenCase c, long n) {
+        if (c.cuSeqlens() != null) {
+            throw new IllegalArgumentException("--split-at: case " + c.dir().getFileName() + " packs sequences "
+                    + "(cu_seqlens), so token N of the batch row is not one position of one sequence; split "
+                    + "each sequence on its own instead (a case of batch rows without cu_seqlens)");
+        }
+        long length = c.shape("q")[1];
+        if (n < 0 || n > length) {
+            throw new IllegalArgumentException("--split-at: expected a token in 0.." + length + " (T = " + length
+                    + " of case " + c.dir().getFileName() + "), got " + n);
+        }
+        return length;
+    }
+
+    /**
      * The case split at {@code state_position n}: {@code o} over all tokens (first {@code n} by
      * the exporting forward, the rest continued from the state), the gradients of tokens
      * {@code n..T-1} from a backward continuing from the state, and the exported state
@@ -120,6 +182,16 @@ public final class CaseRunner {
                 in.v().slice(1, start, end), in.g().slice(1, start, end), in.l().slice(1, start, end));
         if (in.beta().isPresent()) {
             sliced = sliced.withBeta(in.beta().get().slice(1, start, end));
+        }
+        return sliced;
+    }
+
+    /** Tokens [start, end) of every gradient destination, as views. */
+    private static Gradients tokens(Gradients g, long start, long end) {
+        Gradients sliced = Gradients.of(g.dq().slice(1, start, end), g.dk().slice(1, start, end),
+                g.dv().slice(1, start, end), g.dg().slice(1, start, end), g.dl().slice(1, start, end));
+        if (g.dbeta().isPresent()) {
+            sliced = sliced.withDbeta(g.dbeta().get().slice(1, start, end));
         }
         return sliced;
     }
