@@ -23,6 +23,22 @@
  *   N = B, or the number of sequences of cu_seqlens.
  * - All tensors of a call live on one device; the backend follows the device
  *   unless lla_config.backend pins one.
+ *
+ * Limits (a call beyond them is rejected with LLA_ERROR_INVALID_ARGUMENT before
+ * anything is allocated or written; shapes count, not memory: a broadcast
+ * with stride 0 is held to them too):
+ * - K, V <= 8192; H <= 65536; L and state Ls <= 64;
+ * - B * T <= 2^40 tokens per call (N <= 2^40 sequences per decode step);
+ * - every position ends by 2^62: start position + tokens <= 2^62 for each
+ *   sequence, and a decode step needs position <= 2^62 - 1;
+ * - cu_seqlens holds at most T + 4096 sequences (empty ones included).
+ * A call within them whose workspace would not fit size_t reports
+ * LLA_ERROR_OUT_OF_MEMORY.
+ *
+ * Numerics: the CPU backend computes with subnormal floats flushed to zero
+ * (FTZ/DAZ, restored after each call): results below float32's smallest
+ * normal (~1.2e-38; float64: ~2.2e-308) are returned as 0. Their share of
+ * any output is far below the rounding of the result.
  */
 #ifndef LOGLINEAR_LOGLINEAR_H
 #define LOGLINEAR_LOGLINEAR_H

@@ -110,6 +110,36 @@ lla_status check_beta_presence(const lla_config& config, const lla_tensor& beta)
     return LLA_OK;
 }
 
+// The documented limits of a call (loglinear.h, "Limits"), checked before any
+// size is computed from the shapes: stride-0 broadcasts make huge shapes
+// cost no memory, so every product of dims below must fit int64 and every
+// K x V matrix an int.
+constexpr int64_t kMaxHeadDim = 8192;               // K, V
+constexpr int64_t kMaxHeads = 65536;                // H (and G)
+constexpr int64_t kMaxLevels = 64;                  // L, state Ls
+constexpr int64_t kMaxTokens = int64_t{1} << 40;    // B * T per call; N per decode step
+constexpr int64_t kMaxPosition = int64_t{1} << 62;  // start position + tokens of a sequence
+constexpr int64_t kMaxEmptySequences = 4096;        // cu_seqlens: N <= T + this
+
+lla_status check_limit(const Extent& e, int64_t limit) {
+    if (e.size <= limit) return LLA_OK;
+    return set_error(kInvalid, concat(e.source, " (", e.symbol, ", ", e.meaning, ") = ", e.size,
+                                      " exceeds the limit of ", limit, " (loglinear.h, \"Limits\")"));
+}
+
+lla_status check_limits(const Shapes& s) {
+    LLA_TRY(check_limit(s.K, kMaxHeadDim));
+    LLA_TRY(check_limit(s.V, kMaxHeadDim));
+    LLA_TRY(check_limit(s.H, kMaxHeads));
+    LLA_TRY(check_limit(s.L, kMaxLevels));
+    int64_t tokens = 0;
+    if (__builtin_mul_overflow(s.B.size, s.T.size, &tokens) || tokens > kMaxTokens)
+        return set_error(kInvalid, concat(s.B.source, " x ", s.T.source, " (B x T, tokens of the call) = ", s.B.size,
+                                          " x ", s.T.size, " exceeds the limit of 2^40 tokens per call "
+                                          "(loglinear.h, \"Limits\")"));
+    return LLA_OK;
+}
+
 // q, k [B,T,G,K]; v [B,T,H,V]; g, beta [B,T,H]; l [B,T,H,L]; cu_seqlens [N+1].
 lla_status check_sequence_inputs(const lla_config& config, const lla_inputs& in, Shapes* s) {
     LLA_TRY(check_descriptor(in.q, "q"));
@@ -138,6 +168,7 @@ lla_status check_sequence_inputs(const lla_config& config, const lla_inputs& in,
         LLA_TRY(check_shape(in.beta, "beta", {s->B, s->T, s->H}));
     }
     LLA_TRY(check_input_dtypes(config, in, s));
+    LLA_TRY(check_limits(*s));
     if (!is_present(in.cu_seqlens)) {
         s->N.size = s->B.size;
         s->N.source = "q.shape[0] (one sequence per batch row: no cu_seqlens)";
@@ -154,6 +185,12 @@ lla_status check_sequence_inputs(const lla_config& config, const lla_inputs& in,
     if (s->B.size != 1)
         return set_error(kInvalid, concat("q.shape[0] (B, batch) must be 1 when cu_seqlens is given "
                                           "(sequences are packed along T), got ", s->B.size));
+    // Bounded before anything is read or allocated in proportion to it.
+    if (cu.shape[0] - 1 > s->T.size + kMaxEmptySequences)
+        return set_error(kInvalid, concat("cu_seqlens.shape[0] - 1 (N, sequences) = ", cu.shape[0] - 1,
+                                          " exceeds q.shape[1] (T, tokens) + ", kMaxEmptySequences, " = ",
+                                          s->T.size + kMaxEmptySequences, ": at most ", kMaxEmptySequences,
+                                          " more sequences than tokens (loglinear.h, \"Limits\")"));
     s->N.size = cu.shape[0] - 1;
     s->N.source = "cu_seqlens.shape[0] - 1";
     return LLA_OK;
@@ -190,7 +227,8 @@ lla_status check_token_inputs(const lla_config& config, const lla_inputs& in, Sh
     if (is_present(in.cu_seqlens))
         return set_error(kInvalid, concat("cu_seqlens must be absent (ndim 0) for a decode step "
                                           "(one token per sequence), got ndim ", in.cu_seqlens.ndim));
-    return check_input_dtypes(config, in, s);
+    LLA_TRY(check_input_dtypes(config, in, s));
+    return check_limits(*s);
 }
 
 // A tensor whose shape and dtype equal those of an input (o as v, dq as q...).
@@ -214,6 +252,7 @@ enum class LogDecay { Allowed, Forbidden };
 lla_status check_state_levels(const lla_tensor& t, const std::string& name, const Shapes& s) {
     LLA_TRY(check_descriptor(t, name));
     LLA_TRY(check_shape(t, name, {s.N, s.H, Extent{Extent::kAnySize, "Ls", "state levels", ""}, s.K, s.V}));
+    LLA_TRY(check_limit(from(t, name.c_str(), 2, Extent{0, "Ls", "state levels", ""}), kMaxLevels));
     return check_dtype(t, name, {state_dtype(s.precision)},
                        s.state_dtype_source.empty() ? state_dtype_rule(s.precision) : s.state_dtype_source);
 }
@@ -362,9 +401,10 @@ lla_status check_positions(Backend& backend, const lla_state* initial, const lla
         }
         q.start_position = p;
         int64_t end = 0;
-        if (__builtin_add_overflow(p, q.length, &end))
+        if (__builtin_add_overflow(p, q.length, &end) || end > kMaxPosition)
             return set_error(kInvalid, concat("sequence ", i, " starts at position ", p, " and has ", q.length,
-                                              " tokens: its positions overflow int64"));
+                                              " tokens: it would end beyond position 2^62, the limit "
+                                              "(loglinear.h, \"Limits\")"));
         if (q.length > 0 && s.L.size < level_count(end - 1))
             return set_error(kInvalid, concat("sequence ", i, " (positions ", p, "..", end - 1,
                                               ") needs more levels than l has: ", s.L.source,
@@ -573,9 +613,9 @@ lla_status validate_decode(const lla_config* config, const lla_inputs* token,
     const int64_t Ls = state->levels.shape[2];
     for (size_t i = 0; i < positions.size(); ++i) {
         const int64_t p = positions[i];
-        if (p < 0 || p == std::numeric_limits<int64_t>::max())
-            return set_error(kInvalid, concat("state.position[", i, "] must be in 0..2^63 - 2 (the step "
-                                              "advances it by one), got ", p));
+        if (p < 0 || p >= kMaxPosition)
+            return set_error(kInvalid, concat("state.position[", i, "] must be in 0..2^62 - 1 (the step "
+                                              "advances it by one; positions end at 2^62, loglinear.h, \"Limits\"), got ", p));
         if (s.L.size < level_count(p))
             return set_error(kInvalid, concat("sequence ", i, " is at state.position[", i, "] = ", p,
                                               ", which needs more levels than l has: l.shape[2] (L, levels) "
@@ -615,6 +655,9 @@ lla_status validate_convert(const lla_config* config, const lla_state* src, cons
     s.H = from(src->levels, "src.levels", 1, s.H);
     s.K = from(src->levels, "src.levels", 3, s.K);
     s.V = from(src->levels, "src.levels", 4, s.V);
+    LLA_TRY(check_limit(s.K, kMaxHeadDim));
+    LLA_TRY(check_limit(s.V, kMaxHeadDim));
+    LLA_TRY(check_limit(s.H, kMaxHeads));
     s.precision = src->levels.dtype == LLA_DTYPE_FLOAT64 ? Precision::F64 : Precision::F32;
     s.state_dtype_source = concat("as src.levels, which is ", dtype_name(src->levels.dtype));
     LLA_TRY(check_state(*src, "src", s, LogDecay::Allowed));

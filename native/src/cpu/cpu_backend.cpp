@@ -10,6 +10,7 @@
 #include "core/backend.h"
 #include "core/error.h"
 #include "cpu/m2_drivers.h"
+#include "cpu/workspace_memory.h"
 
 namespace lla {
 namespace {
@@ -31,6 +32,13 @@ lla_status guarded(Fn&& fn) {
     }
 }
 
+// A measured workspace size, or the error of one that overflowed size_t.
+lla_status checked_size(size_t needed, size_t* bytes) {
+    if (needed == SIZE_MAX) return cpu::WorkspaceMemory::too_large();
+    *bytes = needed;
+    return LLA_OK;
+}
+
 class CpuBackend final : public Backend {
 public:
     const char* name() const override { return "cpu"; }
@@ -39,18 +47,18 @@ public:
     lla_status forward_workspace_size(const ForwardProblem& p, size_t* bytes) override {
         if (p.config.variant != LLA_VARIANT_MAMBA2) return unsupported_variant(p.config.variant);
         return guarded([&] {
-            *bytes = p.precision == Precision::F64 ? cpu::m2_forward_workspace_bytes<double>(p)
-                                                   : cpu::m2_forward_workspace_bytes<float>(p);
-            return LLA_OK;
+            return checked_size(p.precision == Precision::F64 ? cpu::m2_forward_workspace_bytes<double>(p)
+                                                              : cpu::m2_forward_workspace_bytes<float>(p),
+                                bytes);
         });
     }
 
     lla_status backward_workspace_size(const BackwardProblem& p, size_t* bytes) override {
         if (p.config.variant != LLA_VARIANT_MAMBA2) return unsupported_variant(p.config.variant);
         return guarded([&] {
-            *bytes = p.precision == Precision::F64 ? cpu::m2_backward_workspace_bytes<double>(p)
-                                                   : cpu::m2_backward_workspace_bytes<float>(p);
-            return LLA_OK;
+            return checked_size(p.precision == Precision::F64 ? cpu::m2_backward_workspace_bytes<double>(p)
+                                                              : cpu::m2_backward_workspace_bytes<float>(p),
+                                bytes);
         });
     }
 

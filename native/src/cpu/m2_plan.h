@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -14,22 +15,34 @@
 
 namespace lla::cpu {
 
-// Bump allocator over a workspace (or over nothing, to measure it).
+// Bump allocator over a workspace (or over nothing, to measure it). Sizes
+// are products of caller dimensions (broadcast inputs make huge shapes cheap),
+// so every size is computed with checked arithmetic: on overflow the arena
+// reports kOverflow and hands out nothing.
 class Arena {
 public:
+    static constexpr size_t kOverflow = SIZE_MAX;
+
     explicit Arena(char* base) : base_(base) {}
-    template <class T>
-    T* take(size_t count) {
-        used_ = (used_ + 63) / 64 * 64;
-        T* p = base_ ? reinterpret_cast<T*>(base_ + used_) : nullptr;
-        used_ += count * sizeof(T);
-        return p;
+    // Room for the product of `counts` elements of T.
+    template <class T, class... Counts>
+    T* take(Counts... counts) {
+        size_t bytes = sizeof(T), start = 0, end = 0;
+        for (size_t c : {static_cast<size_t>(counts)...}) overflow_ |= __builtin_mul_overflow(bytes, c, &bytes);
+        overflow_ |= __builtin_add_overflow(used_, size_t{63}, &start);
+        start = start / 64 * 64;
+        overflow_ |= __builtin_add_overflow(start, bytes, &end);
+        if (overflow_) return nullptr;
+        used_ = end;
+        return base_ ? reinterpret_cast<T*>(base_ + start) : nullptr;
     }
-    size_t used() const { return used_ + 64; }  // + alignment slack for an unaligned base
+    // Bytes needed, with alignment slack for an unaligned base; kOverflow when they do not fit size_t.
+    size_t used() const { return overflow_ || used_ > kOverflow - 64 ? kOverflow : used_ + 64; }
 
 private:
     char* base_;
     size_t used_ = 0;
+    bool overflow_ = false;
 };
 
 struct PlanOptions {
@@ -112,15 +125,15 @@ int threads_for_work(const M2Plan<R>& plan, int requested) {
 }
 
 // Carves every buffer of the plan out of `base` (nullptr: only measures) and
-// returns the bytes needed.
+// returns the bytes needed (Arena::kOverflow when they do not fit size_t).
 template <class R>
 size_t carve_buffers(M2Plan<R>& plan, char* base) {
     Arena arena(base);
     const Dims& dims = plan.dims;
     const size_t K = static_cast<size_t>(dims.K), V = static_cast<size_t>(dims.V), kv = K * V;
     const size_t rows = static_cast<size_t>(plan.total_rows);
-    plan.q_rows = arena.take<R>(static_cast<size_t>(dims.G) * rows * K);
-    plan.k_rows = arena.take<R>(static_cast<size_t>(dims.G) * rows * K);
+    plan.q_rows = arena.take<R>(dims.G, rows, K);
+    plan.k_rows = arena.take<R>(dims.G, rows, K);
     const int64_t H = dims.H;
     for (int64_t pair = 0; pair < plan.num_pairs(); ++pair) {
         PairData<R>& d = plan.pairs[static_cast<size_t>(pair)];
@@ -129,22 +142,22 @@ size_t carve_buffers(M2Plan<R>& plan, char* base) {
         const size_t group = plan.group_offset(seq, plan.group_of(head));
         d.q = base ? plan.q_rows + group : nullptr;
         d.k = base ? plan.k_rows + group : nullptr;
-        d.v = arena.take<R>(len * V);
-        d.lw = arena.take<R>(len * static_cast<size_t>(plan.levels));
-        d.cumdecay = arena.take<double>(len + 1);
-        d.merged = arena.take<R>(static_cast<size_t>(d.num_boundaries) * kv);
+        d.v = arena.take<R>(len, V);
+        d.lw = arena.take<R>(len, plan.levels);
+        d.cumdecay = arena.take<double>(d.len + 1);
+        d.merged = arena.take<R>(d.num_boundaries, kv);
         d.initial_levels = plan.options.has_initial ? bit_length(static_cast<uint64_t>(d.p0)) + 1 : 0;
-        d.initial = arena.take<R>(static_cast<size_t>(d.initial_levels) * kv);
+        d.initial = arena.take<R>(d.initial_levels, kv);
         if (plan.options.backward) {
-            d.d_o = arena.take<R>(len * V);
-            d.merged_grad = arena.take<R>(static_cast<size_t>(d.num_boundaries) * kv);
-            d.dq = arena.take<R>(len * K);
-            d.dk = arena.take<R>(len * K);
+            d.d_o = arena.take<R>(len, V);
+            d.merged_grad = arena.take<R>(d.num_boundaries, kv);
+            d.dq = arena.take<R>(len, K);
+            d.dk = arena.take<R>(len, K);
             if (plan.options.initial_gradient)
-                d.initial_grad = arena.take<R>(static_cast<size_t>(d.initial_levels) * kv);
+                d.initial_grad = arena.take<R>(d.initial_levels, kv);
             if (plan.options.final_gradient) {
                 d.final_levels = bit_length(static_cast<uint64_t>(d.end)) + 1;
-                d.final_grad = arena.take<R>(static_cast<size_t>(d.final_levels) * kv);
+                d.final_grad = arena.take<R>(d.final_levels, kv);
             }
         }
     }
