@@ -33,8 +33,12 @@ import static dev.loglinear.presets.global.loglinear.lla_state_convert;
  * ({@link AttentionShape#levelsForPosition(long)}); a call that would go further is rejected
  * before any work is done.
  *
- * <p>Not thread-safe: one thread at a time (calls mutate the state in place). The native memory
- * is freed by {@link #close()} (or, failing that, when the object is garbage collected).
+ * <p>Thread safety: the calls that read or write the state ({@code prefill}, {@code step},
+ * {@code exportState}, {@code importState}, {@code reset}, {@code positions}, {@code close}) hold
+ * this object's lock, so calls from several threads run one at a time and none loses an update
+ * (their order is the order in which the threads get the lock). {@link #close()} waits for a call
+ * in flight; a call after it throws {@link IllegalStateException}. The native memory is freed by
+ * {@link #close()} (or, failing that, when the object is garbage collected).
  */
 public final class DecodeState implements AutoCloseable {
     private final LogLinear lla;
@@ -89,7 +93,7 @@ public final class DecodeState implements AutoCloseable {
     }
 
     /** Like {@link #prefill(AttentionInputs)}, writing the output into {@code o [B, T, H, V]}. */
-    public void prefillInto(AttentionInputs prompt, Tensor o) {
+    public synchronized void prefillInto(AttentionInputs prompt, Tensor o) {
         requireOpen();
         requireHostState("prefill");
         Tensor out = AttentionInputs.shaped("o", o, prompt.shape().valueShape());
@@ -120,7 +124,7 @@ public final class DecodeState implements AutoCloseable {
     }
 
     /** Like {@link #step(AttentionInputs)}, writing the output into {@code o [N, H, V]}. */
-    public void stepInto(AttentionInputs token, Tensor o) {
+    public synchronized void stepInto(AttentionInputs token, Tensor o) {
         requireOpen();
         AttentionShape s = token.shape();
         if (s.length() != 1 || s.isPacked()) {
@@ -144,7 +148,7 @@ public final class DecodeState implements AutoCloseable {
     }
 
     /** Writes the state in the canonical layout into {@code dst} (same sizes and dtype). */
-    public void exportState(State dst) {
+    public synchronized void exportState(State dst) {
         requireOpen();
         try (NativeCall call = new NativeCall()) {
             call.check(lla_state_convert(call.config(lla.config()), call.state(levels, logDecay, positions, false),
@@ -156,7 +160,7 @@ public final class DecodeState implements AutoCloseable {
      * Replaces this state with {@code src}, a canonical state of the same sizes and dtype, for
      * example one exported by a forward call, another backend, or an earlier session.
      */
-    public void importState(State src) {
+    public synchronized void importState(State src) {
         requireOpen();
         try (NativeCall call = new NativeCall()) {
             call.check(lla_state_convert(call.config(lla.config()), call.state(src, false),
@@ -165,7 +169,7 @@ public final class DecodeState implements AutoCloseable {
     }
 
     /** Back to fresh sequences: every level zero, every position 0. Host-memory states only. */
-    public void reset() {
+    public synchronized void reset() {
         requireOpen();
         if (owned == null) {
             throw new InvalidArgumentException("reset: expected a state allocated by newDecodeState, got one wrapping"
@@ -177,7 +181,7 @@ public final class DecodeState implements AutoCloseable {
     }
 
     /** The position of every sequence: the number of tokens it has consumed. */
-    public long[] positions() {
+    public synchronized long[] positions() {
         requireOpen();
         return positions.toLongArray();
     }
@@ -214,7 +218,7 @@ public final class DecodeState implements AutoCloseable {
 
     /** Frees the native memory this state allocated; a wrapped state frees nothing. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
