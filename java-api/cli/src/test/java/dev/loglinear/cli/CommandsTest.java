@@ -20,7 +20,10 @@ class CommandsTest {
         ConsoleCapture.Run run = ConsoleCapture.lla("demo", "-T", "3000", "--dim", "16", "--threads", "2",
                 "--progress", "never");
         assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
-        assertThat(run.out()).contains("decode vs chunked forward", "softmax KV cache", "checks passed")
+        assertThat(run.out()).contains("decode vs chunked forward", "softmax KV cache",
+                        "5. Gradients through the state: the 3,000 tokens in 4 segments",
+                        "segments: dq, dk, dv, dl of all 3,000 tokens", "segments: dg of all 3,000 tokens",
+                        "all 10 checks passed")
                 .doesNotContain("FAILED");
     }
 
