@@ -6,6 +6,7 @@ import dev.loglinear.AttentionInputs;
 import dev.loglinear.AttentionShape;
 import dev.loglinear.DType;
 import dev.loglinear.DecodeState;
+import dev.loglinear.ForwardResult;
 import dev.loglinear.Gradients;
 import dev.loglinear.LogLinear;
 import dev.loglinear.LogLinearConfig;
@@ -21,9 +22,11 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java examples of README.md and docs/state-layout.md, compiled and run: the lines between
- * each pair of markers below must stand in that document, word for word (indentation aside), so
- * the documents cannot drift from the API.
+ * The Java examples of README.md, docs/state-layout.md and docs/training-in-segments.md, compiled
+ * and run: the lines between each pair of markers below ({@code README}, {@code STATE},
+ * {@code SEGMENTS}) must stand in that document, word for word (indentation aside), so the
+ * documents cannot drift from the API. The segments example is also checked: its gradients are
+ * those of one call over the whole sequence.
  */
 class DocExamplesTest {
     private static final int B = 1, T = 4096, H = 8, G = 1, K = 64, V = 64;
@@ -82,6 +85,55 @@ class DocExamplesTest {
     }
 
     @Test
+    void segmentsExampleRunsAgainstTheRealApi() {
+        LogLinear lla = LogLinear.create(LogLinearConfig.builder().scale(1.0 / Math.sqrt(64)).build());
+        AttentionInputs in = AttentionInputs.of(AttentionShape.of(1, 4096, 8, 1, 64, 64), q, k, v, g, l);
+        Tensor dOut = Tensor.of(this.dO, in.shape().valueShape());
+        // The sequence as 4 segments of 1024 tokens (views of the same arrays).
+        AttentionInputs[] segment = new AttentionInputs[4];
+        Tensor[] dO = new Tensor[4];
+        for (int i = 0; i < 4; i++) {
+            long from = 1024L * i, to = from + 1024;
+            segment[i] = AttentionInputs.of(in.shape().withLength(1024), in.q().slice(1, from, to),
+                    in.k().slice(1, from, to), in.v().slice(1, from, to), in.g().slice(1, from, to),
+                    in.l().slice(1, from, to));
+            dO[i] = dOut.slice(1, from, to);
+        }
+        // SEGMENTS:begin
+        int P = segment.length;                              // segment[i]: the inputs of segment i
+        State[] start = new State[P];                        // start[i]: the state segment i continues from
+        Tensor[] o = new Tensor[P];
+        for (int i = 0; i < P; i++) {                        // forward, in order, keeping the states
+            ForwardResult r = lla.forward(segment[i], start[i], i + 1 < P);
+            o[i] = r.output();
+            if (i + 1 < P) start[i + 1] = r.finalState().orElseThrow();
+        }
+        // ... the loss, and from it dO[i] = dLoss/do[i] for every segment ...
+        Gradients[] grads = new Gradients[P];
+        Tensor dState = null;                                // nothing reads the last segment's final state
+        for (int i = P - 1; i >= 0; i--) {                   // backward, in reverse
+            grads[i] = lla.backward(segment[i], start[i], dO[i], dState);
+            dState = grads[i].dInitialState().orElse(null);  // dLoss/dstart[i], for segment i - 1
+        }
+        // SEGMENTS:end
+
+        // The same gradients, token by token, as one call over the whole sequence.
+        Gradients whole = lla.backward(in, dOut);
+        assertThat(start[0]).isNull();
+        assertThat(start[3].positionArray()).containsExactly(3072);
+        assertThat(grads[0].dInitialState()).isEmpty();
+        for (int i = 0; i < P; i++) {
+            long from = 1024L * i, to = from + 1024;
+            assertClose(grads[i].dq(), whole.dq().slice(1, from, to));
+            assertClose(grads[i].dk(), whole.dk().slice(1, from, to));
+            assertClose(grads[i].dv(), whole.dv().slice(1, from, to));
+            assertClose(grads[i].dg(), whole.dg().slice(1, from, to));
+            assertClose(grads[i].dl(), whole.dl().slice(1, from, to));
+            assertClose(o[i], lla.forward(in).slice(1, from, to));
+        }
+    }
+
+    @Test
     void readmeShowsExactlyItsExample() throws IOException {
         assertThat(Files.readString(Path.of(System.getProperty("lla.readme")))).contains(marked("README"));
     }
@@ -92,6 +144,26 @@ class DocExamplesTest {
         // The document indents its block by two spaces (inside a list item) and closes the try.
         String expected = marked("STATE").lines().map(line -> "  " + line).collect(Collectors.joining("\n"));
         assertThat(doc).contains(expected + "\n  }");
+    }
+
+    @Test
+    void trainingInSegmentsShowsExactlyItsExample() throws IOException {
+        String doc = Files.readString(Path.of(System.getProperty("lla.docs"), "training-in-segments.md"));
+        String fromJava = doc.substring(doc.indexOf("## From Java"));
+        assertThat(fromJava).as("the example under ## From Java, as a java block")
+                .contains("```java\n" + marked("SEGMENTS") + "\n```");
+        assertThat(doc).doesNotContain("<!-- java example -->");
+    }
+
+    /** The relative Frobenius error of {@code actual} against {@code expected} is within float32 rounding. */
+    private static void assertClose(Tensor actual, Tensor expected) {
+        double[] a = actual.toDoubleArray(), e = expected.toDoubleArray();
+        double diff = 0, norm = 0;
+        for (int i = 0; i < a.length; i++) {
+            diff += (a[i] - e[i]) * (a[i] - e[i]);
+            norm += e[i] * e[i];
+        }
+        assertThat(Math.sqrt(diff / norm)).isLessThanOrEqualTo(1e-5);
     }
 
     /** The lines between the {@code NAME:begin} and {@code NAME:end} markers of this file, less 8 spaces. */
