@@ -35,6 +35,11 @@
  * A call within them whose workspace would not fit size_t reports
  * LLA_ERROR_OUT_OF_MEMORY.
  *
+ * Log decays: g = -inf (or any g below -10^4) is a full reset: nothing before
+ * that token reaches a target at or after it, in every output and gradient
+ * (it is applied as g = -10^4, whose decay is exactly 0; its dg is 0). NaN in
+ * g is not checked (validation does not read g): it gives NaN outputs.
+ *
  * Numerics: the CPU backend computes with subnormal floats flushed to zero
  * (FTZ/DAZ, restored after each call): results below float32's smallest
  * normal (~1.2e-38; float64: ~2.2e-308) are returned as 0. Their share of

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/log_decay.h"
 #include "core/problem.h"
 #include "cpu/m2_plan.h"
 #include "cpu/strided_copy.h"
@@ -77,7 +78,7 @@ void gather_pair(M2Plan<R>& plan, const lla_inputs& in, const lla_tensor* d_o, c
     double* cum = d.cumdecay;
     cum[0] = 0.0;
     gather_block(in.g, token_rows(in.g, seq, 0, len, h, 1), cum + 1);
-    for (int64_t i = 1; i <= len; ++i) cum[i] += cum[i - 1];
+    for (int64_t i = 1; i <= len; ++i) cum[i] = reset_clamped(cum[i]) + cum[i - 1];
     gather_nonempty_levels(d.p0, d.initial_levels, d.matrix_size(), d.initial,
                            [&](int l, R* dst) { read_state_level(*initial, n, h, l, dst); });
     if (d_final && d.final_grad)

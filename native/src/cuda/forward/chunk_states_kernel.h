@@ -8,6 +8,7 @@
 // coalesced 16-byte loads (grid.x = H * v_slices + G).
 #pragma once
 
+#include "core/log_decay.h"
 #include "cuda/forward/tile_ops.h"
 #include "cuda/forward/wgmma_ops.h"
 
@@ -42,7 +43,8 @@ __device__ __forceinline__ void superchunk_decays(const ForwardParams& p, const 
 #pragma unroll
     for (int i = 0; i < kPer; ++i) {
         const int64_t pos = base + threadIdx.x * kPer + i;
-        const float gv = (pos >= lo && pos < hi) ? load_scalar(p.g, s.batch, s.token_begin + (pos - s.start), h, 0) : 0.f;
+        const float gv =
+            (pos >= lo && pos < hi) ? reset_clamped(load_scalar(p.g, s.batch, s.token_begin + (pos - s.start), h, 0)) : 0.f;
         run += gv;
         vals[i] = run;
     }
