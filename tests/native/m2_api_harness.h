@@ -121,6 +121,8 @@ public:
     }
 
     const lla_tensor& tensor() const { return t_; }
+    // All storage, padding included (to check that a rejected call wrote nothing).
+    const std::vector<unsigned char>& bytes() const { return bytes_; }
     int64_t count() const {
         int64_t n = 1;
         for (int i = 0; i < t_.ndim; ++i) n *= t_.shape[i];
