@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash ci/setup-deps.sh
 bash ci/test-native.sh
+bash ci/test-sanitizers.sh
 bash ci/build-cuda.sh
 bash ci/test-java.sh
 bash ci/test-java-cuda.sh

@@ -481,7 +481,7 @@ std::string mutate(FuzzCall& c, Rng& rng) {
     }
     auto& [name, t] = c.slots[static_cast<size_t>(rng.pick(0, static_cast<int64_t>(c.slots.size()) - 1))];
     const bool is_written = std::find(c.written.begin(), c.written.end(), name) != c.written.end();
-    const int dim = static_cast<int>(rng.pick(0, std::max(0, t->ndim - 1)));
+    const int dim = static_cast<int>(rng.pick(0, std::min(LLA_MAX_DIMS, std::max(1, t->ndim)) - 1));
     switch (rng.pick(0, 12)) {
         case 0: t->data = nullptr; break;
         case 1: t->data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(t->data) | 1); break;  // odd: never aligned

@@ -5,6 +5,7 @@
 // extra levels, and the exported final state.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -88,3 +89,26 @@ TEST(ForwardVsCpuPacked, TensorFloat32ModeOnALongSequence) {
 
 }  // namespace
 }  // namespace lla::cudatest
+
+// g = -inf is a full reset (docs/c-api.md, "Limits"): the CUDA forward agrees
+// with the CPU backend, which cuts the sequence exactly there
+// (tests/native/full_reset_test.cpp), inside a superchunk, on a chunk
+// boundary and at a superchunk boundary.
+TEST(ForwardVsCpuFullReset, MinusInfinityInG) {
+    LLA_REQUIRE_GPU();
+    M2Problem p = random_problem(2, 3000, 2, 1, 64, 32, 91);
+    for (int64_t t : {int64_t{37}, int64_t{1024}, int64_t{1500}, int64_t{2047}})
+        p.g[static_cast<size_t>(t * p.H + 1)] = -std::numeric_limits<double>::infinity();  // head 1 of row 0
+    p.g[static_cast<size_t>((p.T + 512) * p.H)] = -1e300;                                  // head 0 of row 1
+    for (const Mode& mode : {kF32Exact, kBf16}) {
+        SCOPED_TRACE(mode.name);
+        const M2Problem r = p.rounded(mode.dtype);
+        const ForwardResult ref = cpu_forward(r, nullptr, 13);
+        ASSERT_TRUE(all_finite(ref.o));
+        const ForwardResult got = cuda_forward(p, mode, nullptr, 13, false);
+        ASSERT_TRUE(all_finite(got.o));
+        EXPECT_LE(relative_error(got.o, ref.o), mode.tolerance);
+        ASSERT_TRUE(all_finite(got.final_state.levels));
+        EXPECT_LE(relative_error(got.final_state.levels, ref.final_state.levels), mode.tolerance) << "final state";
+    }
+}
