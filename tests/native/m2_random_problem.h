@@ -74,22 +74,27 @@ inline void copy_tokens(const std::vector<double>& from, int64_t from_T, int64_t
                     from[static_cast<size_t>(((b * from_T) + first + t) * width + c)];
 }
 
+// r with every input x replaced by slice(x, values per token of x).
+template <class Slice>
+lla_reference::M2Problem with_sliced_inputs(lla_reference::M2Problem r, Slice&& slice) {
+    r.q = slice(r.q, r.G * r.K);
+    r.k = slice(r.k, r.G * r.K);
+    r.v = slice(r.v, r.H * r.V);
+    r.g = slice(r.g, r.H);
+    r.l = slice(r.l, r.H * r.L);
+    return r;
+}
+
 // The sub-problem of `count` tokens starting at `first` of every sequence
 // (B rows, no cu_seqlens).
 inline lla_reference::M2Problem token_slice(const lla_reference::M2Problem& p, int64_t first, int64_t count) {
     lla_reference::M2Problem r = p;
     r.T = count;
-    auto slice = [&](const std::vector<double>& x, int64_t width) {
+    return with_sliced_inputs(r, [&](const std::vector<double>& x, int64_t width) {
         std::vector<double> out(static_cast<size_t>(p.B * count * width));
         copy_tokens(x, p.T, first, count, out, count, 0, p.B, width);
         return out;
-    };
-    r.q = slice(p.q, p.G * p.K);
-    r.k = slice(p.k, p.G * p.K);
-    r.v = slice(p.v, p.H * p.V);
-    r.g = slice(p.g, p.H);
-    r.l = slice(p.l, p.H * p.L);
-    return r;
+    });
 }
 
 // Same slicing for an array of o's shape [B, T, H, V].
@@ -107,18 +112,12 @@ inline lla_reference::M2Problem packed_slice(const lla_reference::M2Problem& ful
     r.cu_seqlens = {0};
     for (int64_t c : count) r.cu_seqlens.push_back(r.cu_seqlens.back() + c);
     r.T = r.cu_seqlens.back();
-    auto slice = [&](const std::vector<double>& x, int64_t width) {
+    return with_sliced_inputs(r, [&](const std::vector<double>& x, int64_t width) {
         std::vector<double> out(static_cast<size_t>(r.T * width));
         for (size_t j = 0; j < count.size(); ++j)
             copy_tokens(x, full.T, full.cu_seqlens[j] + first[j], count[j], out, r.T, r.cu_seqlens[j], 1, width);
         return out;
-    };
-    r.q = slice(full.q, full.G * full.K);
-    r.k = slice(full.k, full.G * full.K);
-    r.v = slice(full.v, full.H * full.V);
-    r.g = slice(full.g, full.H);
-    r.l = slice(full.l, full.H * full.L);
-    return r;
+    });
 }
 
 // The same selection of an array with `width` values per token.

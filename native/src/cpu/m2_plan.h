@@ -10,39 +10,34 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/checked_size.h"
 #include "core/problem.h"
 #include "cpu/m2_pair.h"
 
 namespace lla::cpu {
 
 // Bump allocator over a workspace (or over nothing, to measure it). Sizes
-// are products of caller dimensions (broadcast inputs make huge shapes cheap),
-// so every size is computed with checked arithmetic: on overflow the arena
-// reports kOverflow and hands out nothing.
+// are products of caller dimensions, so they are computed with checked
+// arithmetic (core/checked_size.h): on overflow the arena reports kOverflow
+// and hands out nothing.
 class Arena {
 public:
-    static constexpr size_t kOverflow = SIZE_MAX;
+    static constexpr size_t kOverflow = kSizeOverflow;
 
     explicit Arena(char* base) : base_(base) {}
     // Room for the product of `counts` elements of T.
     template <class T, class... Counts>
     T* take(Counts... counts) {
-        size_t bytes = sizeof(T), start = 0, end = 0;
-        for (size_t c : {static_cast<size_t>(counts)...}) overflow_ |= __builtin_mul_overflow(bytes, c, &bytes);
-        overflow_ |= __builtin_add_overflow(used_, size_t{63}, &start);
-        start = start / 64 * 64;
-        overflow_ |= __builtin_add_overflow(start, bytes, &end);
-        if (overflow_) return nullptr;
-        used_ = end;
-        return base_ ? reinterpret_cast<T*>(base_ + start) : nullptr;
+        const size_t start = checked_align_up(used_, 64);
+        used_ = checked_sum(start, checked_product({sizeof(T), static_cast<size_t>(counts)...}));
+        return base_ && used_ != kOverflow ? reinterpret_cast<T*>(base_ + start) : nullptr;
     }
     // Bytes needed, with alignment slack for an unaligned base; kOverflow when they do not fit size_t.
-    size_t used() const { return overflow_ || used_ > kOverflow - 64 ? kOverflow : used_ + 64; }
+    size_t used() const { return checked_sum(used_, 64); }
 
 private:
     char* base_;
     size_t used_ = 0;
-    bool overflow_ = false;
 };
 
 struct PlanOptions {

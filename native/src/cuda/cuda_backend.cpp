@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/checked_size.h"
 #include "core/error.h"
 #include "core/tensor_check.h"
 #include "cuda/common/cuda_status.h"
@@ -63,16 +64,27 @@ bool CudaBackend::available() const {
     return has_device;
 }
 
+namespace {
+
+// A workspace size with the alignment slack, or the error of one that does
+// not fit size_t (core/checked_size.h).
+lla_status workspace_with_slack(size_t needed, size_t* bytes) {
+    const size_t total = checked_sum(needed, kWorkspaceAlign);
+    if (total == kSizeOverflow)
+        return set_error(LLA_ERROR_OUT_OF_MEMORY, "CUDA backend: this call needs more workspace than size_t can count "
+                                                  "(the shapes, broadcast or not, multiply to more than 2^64 bytes)");
+    *bytes = total;
+    return LLA_OK;
+}
+
+}  // namespace
+
 lla_status CudaBackend::forward_workspace_size(const ForwardProblem& p, size_t* bytes) {
-    if (p.o != nullptr) {
-        *bytes = forward_workspace_bytes(p) + kWorkspaceAlign;
-        return LLA_OK;
-    }
+    if (p.o != nullptr) return workspace_with_slack(forward_workspace_bytes(p), bytes);
     ForwardProblem query = p;
     const lla_tensor o = unstaged_output_shape(p);
     query.o = &o;
-    *bytes = forward_workspace_bytes(query) + kWorkspaceAlign;
-    return LLA_OK;
+    return workspace_with_slack(forward_workspace_bytes(query), bytes);
 }
 
 lla_status CudaBackend::backward_workspace_size(const BackwardProblem&, size_t*) {
@@ -86,10 +98,12 @@ lla_status CudaBackend::forward(const ForwardProblem& p) {
 
     ForwardProblem q = p;
     const size_t needed = forward_workspace_bytes(q);
+    size_t with_slack = 0;
+    LLA_TRY_STATUS(workspace_with_slack(needed, &with_slack));
     void* allocated = nullptr;
     void* base = p.workspace;
     if (base == nullptr) {
-        LLA_CUDA_TRY(cudaMallocAsync(&allocated, needed + kWorkspaceAlign, stream),
+        LLA_CUDA_TRY(cudaMallocAsync(&allocated, with_slack, stream),
                      "cudaMallocAsync (forward workspace)");
         base = allocated;
     }

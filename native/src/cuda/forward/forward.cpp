@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/checked_size.h"
 #include "core/error.h"
 #include "cuda/common/cuda_status.h"
 #include "cuda/forward/forward_instances.h"
@@ -21,7 +22,6 @@ using fwd::InstanceShape;
 
 constexpr size_t kAlign = 256;
 
-size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 Instance pick_instance(const ForwardProblem& p) {
@@ -70,8 +70,10 @@ Packed plan_packing(const lla_tensor& t, int elem_bytes, size_t* cursor) {
     pk.packed = true;
     pk.dpad = round_up(t.shape[3], 16 / elem_bytes);
     pk.offset = *cursor;
-    pk.bytes = static_cast<size_t>(t.shape[0] * t.shape[1] * t.shape[2] * pk.dpad) * elem_bytes;
-    *cursor = align_up(*cursor + pk.bytes);
+    pk.bytes = checked_product({static_cast<size_t>(t.shape[0]), static_cast<size_t>(t.shape[1]),
+                                static_cast<size_t>(t.shape[2]), static_cast<size_t>(pk.dpad),
+                                static_cast<size_t>(elem_bytes)});
+    *cursor = checked_align_up(checked_sum(*cursor, pk.bytes), kAlign);
     return pk;
 }
 
@@ -101,20 +103,24 @@ Plan make_plan(const ForwardProblem& p) {
 
     const int64_t S = int64_t(1) << log2S;
     const int64_t H = d.H, N = static_cast<int64_t>(plan.seqs.size());
+    // Offsets of the buffers in the workspace; the sizes are products of caller
+    // dimensions, checked (core/checked_size.h): total is kSizeOverflow when they do not fit.
     size_t cur = 0;
-    auto take = [&](size_t bytes) {
+    auto take = [&](std::initializer_list<size_t> factors) {
         const size_t at = cur;
-        cur = align_up(cur + bytes);
+        cur = checked_align_up(checked_sum(cur, checked_product(factors)), kAlign);
         return at;
     };
-    plan.off_seqs = take(N * sizeof(fwd::SeqInfo));
-    plan.off_items = take(items * sizeof(int32_t));
-    plan.off_gloc = take(H * items * S * sizeof(double));
-    plan.off_totals = take(H * items * sizeof(double));
-    plan.off_dstart = take(H * (items + N) * sizeof(double));
-    plan.off_states = take(H * items * fwd::kKMax * plan.Vpad * sizeof(float));
-    plan.off_slots = take(H * items * fwd::kKMax * plan.Vpad * plan.shape.state_bytes);
-    plan.off_adiag = take(d.G * items * S * fwd::kChunk * sizeof(float));
+    const size_t h = static_cast<size_t>(H), n = static_cast<size_t>(N), its = static_cast<size_t>(items);
+    const size_t s = static_cast<size_t>(S), vpad = static_cast<size_t>(plan.Vpad), kmax = fwd::kKMax;
+    plan.off_seqs = take({n, sizeof(fwd::SeqInfo)});
+    plan.off_items = take({its, sizeof(int32_t)});
+    plan.off_gloc = take({h, its, s, sizeof(double)});
+    plan.off_totals = take({h, its, sizeof(double)});
+    plan.off_dstart = take({h, checked_sum(its, n), sizeof(double)});
+    plan.off_states = take({h, its, kmax, vpad, sizeof(float)});
+    plan.off_slots = take({h, its, kmax, vpad, static_cast<size_t>(plan.shape.state_bytes)});
+    plan.off_adiag = take({static_cast<size_t>(d.G), its, s, fwd::kChunk, sizeof(float)});
     plan.q = plan_packing(p.inputs.q, plan.shape.elem_bytes, &cur);
     plan.k = plan_packing(p.inputs.k, plan.shape.elem_bytes, &cur);
     plan.v = plan_packing(p.inputs.v, plan.shape.elem_bytes, &cur);
