@@ -77,9 +77,34 @@ lla_status workspace_with_slack(size_t needed, size_t* bytes) {
     return LLA_OK;
 }
 
+// CUDA launches count blocks in 32-bit grid dimensions (y and z in 16 bits),
+// so a request whose grid would not fit is refused here, before anything is
+// queued, instead of wrapping into a smaller launch.
+constexpr int64_t kMaxGridX = (int64_t{1} << 31) - 1, kMaxGridY = 65535;
+
+lla_status grid_limit(const char* what, int64_t value, int64_t limit) {
+    if (value <= limit) return LLA_OK;
+    return set_error(LLA_ERROR_UNSUPPORTED, concat("the CUDA backend launches one block per ", what, ": ", value,
+                                                   " exceeds its limit of ", limit, " (use the CPU backend, or split "
+                                                   "the call)"));
+}
+
+// Sequences x heads, heads, and superchunks (of the smallest size, 256
+// tokens, an upper bound for every instance) of a forward call.
+lla_status check_forward_grid(const ForwardProblem& p) {
+    const int64_t N = static_cast<int64_t>(p.sequences.size()), H = p.dims.H;
+    LLA_TRY_STATUS(grid_limit("head (grid y)", H, kMaxGridY));
+    LLA_TRY_STATUS(grid_limit("(sequence, head)", N * H, kMaxGridX));  // N <= T + 4096 <= 2^41, H <= 2^16
+    int64_t items = 0;
+    for (const Sequence& q : p.sequences)
+        if (q.length > 0) items += ((q.start_position + q.length - 1) >> 8) - (q.start_position >> 8) + 1;
+    return grid_limit("superchunk", items, kMaxGridX);
+}
+
 }  // namespace
 
 lla_status CudaBackend::forward_workspace_size(const ForwardProblem& p, size_t* bytes) {
+    LLA_TRY_STATUS(check_forward_grid(p));
     if (p.o != nullptr) return workspace_with_slack(forward_workspace_bytes(p), bytes);
     ForwardProblem query = p;
     const lla_tensor o = unstaged_output_shape(p);
@@ -96,6 +121,7 @@ lla_status CudaBackend::forward(const ForwardProblem& p) {
     LLA_TRY_STATUS(guard.use(p.inputs.q.device_index));
     const cudaStream_t stream = as_stream(p.stream);
 
+    LLA_TRY_STATUS(check_forward_grid(p));
     ForwardProblem q = p;
     const size_t needed = forward_workspace_bytes(q);
     size_t with_slack = 0;
@@ -128,12 +154,17 @@ lla_status CudaBackend::backward(const BackwardProblem&) {
 lla_status CudaBackend::decode_step(const DecodeProblem& p) {
     DeviceGuard guard;
     LLA_TRY_STATUS(guard.use(p.token.q.device_index));
+    LLA_TRY_STATUS(grid_limit("(sequence, head)", p.dims.N * p.dims.H, kMaxGridX));  // N <= 2^40, H <= 2^16
     return cuda::decode_step(p, as_stream(p.stream));
 }
 
 lla_status CudaBackend::state_convert(const ConvertProblem& p) {
     DeviceGuard guard;
     LLA_TRY_STATUS(guard.use(p.src->levels.device_index));
+    int64_t pairs = 0, blocks = 0;  // one per (sequence, head, level)
+    if (__builtin_mul_overflow(p.dims.N, p.dims.H, &pairs) || __builtin_mul_overflow(pairs, p.dims.L, &blocks))
+        blocks = INT64_MAX;
+    LLA_TRY_STATUS(grid_limit("(sequence, head, level)", blocks, kMaxGridX));
     return cuda::state_convert(p, as_stream(p.stream));
 }
 

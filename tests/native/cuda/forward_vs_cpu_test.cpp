@@ -87,9 +87,6 @@ TEST(ForwardVsCpuPacked, TensorFloat32ModeOnALongSequence) {
     EXPECT_LE(relative_error(got.o, ref.o), kF32Tf32.tolerance);
 }
 
-}  // namespace
-}  // namespace lla::cudatest
-
 // g = -inf is a full reset (docs/c-api.md, "Limits"): the CUDA forward agrees
 // with the CPU backend, which cuts the sequence exactly there
 // (tests/native/full_reset_test.cpp), inside a superchunk, on a chunk
@@ -112,3 +109,7 @@ TEST(ForwardVsCpuFullReset, MinusInfinityInG) {
         EXPECT_LE(relative_error(got.final_state.levels, ref.final_state.levels), mode.tolerance) << "final state";
     }
 }
+
+}  // namespace
+}  // namespace lla::cudatest
+
