@@ -9,18 +9,14 @@
 // NaN stays NaN (it is not a reset: the caller's data is broken).
 #pragma once
 
-#if defined(__CUDACC__)
-#define LLA_LOG_DECAY_FN __host__ __device__ __forceinline__
-#else
-#define LLA_LOG_DECAY_FN inline
-#endif
+#include "core/host_device.h"
 
 namespace lla {
 
 constexpr double kFullResetLogDecay = -1.0e4;
 
 template <class T>
-LLA_LOG_DECAY_FN T reset_clamped(T g) {
+LLA_HD T reset_clamped(T g) {
     return g < static_cast<T>(kFullResetLogDecay) ? static_cast<T>(kFullResetLogDecay) : g;
 }
 

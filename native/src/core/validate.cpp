@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/bits.h"
+#include "core/levels.h"
 #include "core/error.h"
 #include "core/tensor_check.h"
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "cpu/dense_kernels.h"
-#include "cpu/levels.h"
+#include "core/levels.h"
 #include "cpu/multiversion.h"
 
 namespace lla::cpu {

@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 #include "cpu/dense_kernels.h"
-#include "cpu/levels.h"
+#include "core/levels.h"
 #include "cpu/m2_drivers.h"
 #include "cpu/multiversion.h"
 #include "cpu/strided_copy.h"

@@ -15,7 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "cpu/levels.h"
+#include "core/levels.h"
 
 namespace lla::cpu {
 

@@ -4,7 +4,7 @@
 // written with log_decay 0, so the result is exact for either reading.
 #include <vector>
 
-#include "cpu/levels.h"
+#include "core/levels.h"
 #include "cpu/m2_drivers.h"
 #include "cpu/m2_tensor_io.h"
 #include "cpu/strided_copy.h"

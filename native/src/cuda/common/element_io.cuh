@@ -61,7 +61,4 @@ inline TensorArg tensor_arg(const lla_tensor& t) {
     return a;
 }
 
-// Position-derived level arithmetic (SPEC "Levels"), integer only.
-__device__ __forceinline__ int bit_length_u64(uint64_t x) { return x == 0 ? 0 : 64 - __clzll(static_cast<long long>(x)); }
-
 }  // namespace lla::cuda

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "core/levels.h"
 #include "loglinear/loglinear.h"
 
 namespace lla::cuda {
@@ -45,11 +46,6 @@ StateArg<S> state_arg(const lla_state& s) {
     a.position = static_cast<int64_t*>(s.position.data);
     a.position_stride = s.position.strides[0];
     return a;
-}
-
-// Whether level `l` of a state ready for target position `pos` holds sources.
-__host__ __device__ __forceinline__ bool level_nonempty(uint64_t pos, int l) {
-    return l >= 1 && l <= 64 && ((pos >> (l - 1)) & 1u) != 0;
 }
 
 }  // namespace lla::cuda

@@ -79,8 +79,8 @@ decode_step_kernel(const DecodeArgs a, const StateArg<S> st) {
     const int64_t h = blockIdx.x % a.H;
     const int64_t group = h / (a.H / a.G);
     const uint64_t pos = static_cast<uint64_t>(st.position[n * st.position_stride]);
-    const int merged = bit_length_u64(pos ^ (pos + 1));
-    const int top = bit_length_u64(pos);  // highest level that may be nonempty
+    const int merged = bit_length(pos ^ (pos + 1));
+    const int top = bit_length(pos);  // highest level that may be nonempty
     const S g = load_as<S>(a.g.data, a.g.dtype, a.g.offset(n, h));
     const S scale = static_cast<S>(a.scale);
 

@@ -20,11 +20,8 @@
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define LLA_HD __host__ __device__ __forceinline__
-#else
-#define LLA_HD inline
-#endif
+#include "core/host_device.h"
+#include "core/levels.h"
 
 namespace lla::cuda::fwd {
 
@@ -35,18 +32,6 @@ constexpr int kThreads = 256;      // threads of the tiled kernels (8 warps: 4 a
 constexpr int kMaxHeights = 48;    // superchunk tree heights the up-sweep tracks
 constexpr int kMaxIncoming = 64;   // incoming states of one superchunk (<= bits of a position)
 
-// bit_length(x): 1 + index of the highest set bit, 0 for x == 0 (integer only,
-// SPEC "Levels").
-LLA_HD int bit_length(uint64_t x) {
-#if defined(__CUDA_ARCH__)
-    return x == 0 ? 0 : 64 - __clzll(static_cast<long long>(x));
-#else
-    return x == 0 ? 0 : 64 - __builtin_clzll(x);
-#endif
-}
-
-// lev(t, s) for s <= t: 0 when equal, else bit_length(t XOR s).
-LLA_HD int level_of(int64_t t, int64_t s) { return bit_length(static_cast<uint64_t>(t ^ s)); }
 
 // The rows [lo, hi) of a tile whose call tokens they are: positions
 // [pos_lo, pos_hi) of a tile starting at position base, in tile rows (int

@@ -28,7 +28,7 @@ convert_state_kernel(const StateArg<S> src, const StateArg<S> dst, int64_t H, in
     const int64_t h = (blockIdx.x / levels) % H;
     const int l = static_cast<int>(blockIdx.x % levels);
     const uint64_t pos = static_cast<uint64_t>(src.position[n * src.position_stride]);
-    const bool nonempty = level_nonempty(pos, l) && l <= bit_length_u64(pos);
+    const bool nonempty = level_nonempty(pos, l) && l <= bit_length(pos);
     const S src_log_decay =
         src.log_decay != nullptr && nonempty ? src.log_decay[src.decay_offset(n, h, l)] : S(0);
     __syncthreads();  // every read of src's log_decay before dst's is written
