@@ -516,7 +516,8 @@ std::string mutate(FuzzCall& c, Rng& rng) {
                                      : c.kind == Kind::Convert ? "src.position" : "initial_state.position";
         }
         default: {  // huge broadcast shapes (finding 1) or a huge cu_seqlens (finding 4)
-            if (c.in.q.ndim >= 3 && rng.chance(0.5)) {
+            auto rank_ok = [](const lla_tensor& x) { return x.ndim >= 3 && x.ndim <= LLA_MAX_DIMS; };
+            if (rank_ok(c.in.q) && rank_ok(c.in.k) && rng.chance(0.5)) {
                 for (lla_tensor* x : {&c.in.q, &c.in.k}) {
                     x->shape[x->ndim - 1] = (int64_t{1} << 61) + 1;
                     for (int i = 0; i < x->ndim; ++i) x->strides[i] = 0;
@@ -571,10 +572,11 @@ Dense dense_of(const FuzzCall& c) {
 }
 
 std::string describe(const lla_tensor& t) {
-    std::string s = "dtype " + std::to_string(t.dtype) + " shape";
-    for (int i = 0; i < t.ndim; ++i) s += " " + std::to_string(t.shape[i]);
+    const int rank = std::min(std::max(t.ndim, 0), LLA_MAX_DIMS);
+    std::string s = "dtype " + std::to_string(t.dtype) + " ndim " + std::to_string(t.ndim) + " shape";
+    for (int i = 0; i < rank; ++i) s += " " + std::to_string(t.shape[i]);
     s += " strides";
-    for (int i = 0; i < t.ndim; ++i) s += " " + std::to_string(t.strides[i]);
+    for (int i = 0; i < rank; ++i) s += " " + std::to_string(t.strides[i]);
     return s;
 }
 
