@@ -4,7 +4,8 @@
 // independent pieces: tokens [0, r) as a fresh call, and tokens [r, T) from
 // an all-zero state at position r (their levels stay those of their absolute
 // positions), where g_r no longer matters. The library's one call must equal
-// that, outputs and gradients, with dg_r = 0.
+// that, outputs and gradients, with dg_r = 0; and both equal the O(T^2)
+// materialized form with g_r = -1e4 (whose decays across r are exactly 0).
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -81,6 +82,14 @@ TEST_P(FullReset, MinusInfinityInGCutsTheSequenceExactly) {
         const double tol = tolerance(dtype);
         expect_close(api_forward(reset, in, dtype, Layout::Strided, 2), expected.o, tol, "o");
         expect_gradients_close(api_backward(reset, in, d_o, dtype, Layout::Strided, 2), expected.grads, tol, "grads");
+
+        // The O(T^2) materialized form (tests/native/reference) of the same
+        // sequence with g_r = -1e4: every decay across r is exp(-1e4 + ...),
+        // exactly 0 in float64, the -inf limit.
+        M2Problem far = stored;
+        for (int64_t h = 0; h < p.H; ++h) far.g[static_cast<size_t>(r * p.H + h)] = -1e4;
+        expect_close(expected.o, lla_reference::forward(far, 2), tol, "pieces vs materialized o");
+        expect_gradients_close(expected.grads, lla_reference::backward(far, d_o, 2), tol, "pieces vs materialized");
 
         // A finite log decay far below -1e4 is a reset too, with the same result.
         for (int64_t h = 0; h < p.H; ++h) reset.g[static_cast<size_t>(r * p.H + h)] = -1e300;

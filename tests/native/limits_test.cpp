@@ -187,4 +187,35 @@ TEST(Limits, DecodePositionsEndAtTwoToTheSixtyTwo) {
     EXPECT_EQ(position, int64_t{1} << 62);
 }
 
+// Finding 7: results below the normal range of their dtype are flushed to
+// zero, as loglinear.h and docs/c-api.md document (the CPU backend runs with
+// FTZ/DAZ): a forward whose exact output is ~1e-40 (float32) or ~1e-320
+// (float64), both subnormal, returns exactly 0.
+TEST(Limits, SubnormalResultsAreFlushedToZeroAsDocumented) {
+    for (int32_t dtype : {LLA_DTYPE_FLOAT32, LLA_DTYPE_FLOAT64}) {
+        const double tiny = dtype == LLA_DTYPE_FLOAT32 ? 1e-20 : 1e-160;  // q.k * v = tiny^2, subnormal
+        std::vector<double> one(1, tiny);
+        std::vector<float> one_f(1, static_cast<float>(tiny));
+        void* element = dtype == LLA_DTYPE_FLOAT32 ? static_cast<void*>(one_f.data()) : static_cast<void*>(one.data());
+        double zero_d = 0.0, lw_d = 1.0;
+        float zero_f = 0.0f, lw_f = 1.0f;
+        void* zero = dtype == LLA_DTYPE_FLOAT32 ? static_cast<void*>(&zero_f) : static_cast<void*>(&zero_d);
+        void* lw = dtype == LLA_DTYPE_FLOAT32 ? static_cast<void*>(&lw_f) : static_cast<void*>(&lw_d);
+        lla_inputs in{};
+        in.q = broadcast(element, dtype, {1, 1, 1, 1});
+        in.k = broadcast(lw, dtype, {1, 1, 1, 1});
+        in.v = broadcast(element, dtype, {1, 1, 1, 1});
+        in.g = broadcast(zero, dtype, {1, 1, 1});
+        in.l = broadcast(lw, dtype, {1, 1, 1, 1});
+        double out_d = -1;
+        float out_f = -1;
+        lla_tensor o = broadcast(dtype == LLA_DTYPE_FLOAT32 ? static_cast<void*>(&out_f) : static_cast<void*>(&out_d),
+                                 dtype, {1, 1, 1, 1});
+        lla_config config = lla_config_default();
+        config.backend = LLA_BACKEND_CPU;
+        ASSERT_EQ(lla_forward(&config, &in, nullptr, &o, nullptr, nullptr, 0, nullptr), LLA_OK) << lla_last_error();
+        EXPECT_EQ(dtype == LLA_DTYPE_FLOAT32 ? static_cast<double>(out_f) : out_d, 0.0) << "dtype " << dtype;
+    }
+}
+
 }  // namespace
