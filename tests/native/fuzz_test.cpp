@@ -622,8 +622,9 @@ void check_accepted(const FuzzCall& c, const std::string& trace) {
     }
     // Decode steps and conversions are checked in their own suites against the
     // same references; here an accepted one must leave finite outputs.
-    if (c.kind == Kind::Decode)
+    if (c.kind == Kind::Decode) {
         for (double x : read(c.out)) ASSERT_TRUE(std::isfinite(x)) << "decode output not written " << describe(c);
+    }
     // A conversion in place (dst on src, allowed) overwrote its source: nothing left to compare with.
     const bool in_place = c.state_b.levels.data == c.state_a.levels.data ||
                           (c.state_b.log_decay.ndim != 0 && c.state_b.log_decay.data == c.state_a.log_decay.data);
