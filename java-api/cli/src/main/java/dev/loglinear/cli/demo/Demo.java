@@ -382,8 +382,8 @@ public final class Demo {
         }
         if (s.precision() == ComputeDType.F32) {
             out.printf("   (dg_r sums dLoss/dG over every token from r on, so its float32 rounding grows with T: two%n");
-            out.printf("   float32 results of it are compared at 1e-5 x sqrt(T / 1024), SPEC's 1e-5 being set at the%n");
-            out.printf("   golden cases' 1,024 tokens at most)%n");
+            out.printf("   float32 results of it are compared at 1e-5 x sqrt(T / 1024), the float32 tolerance of%n");
+            out.printf("   docs/math.md being set at the golden cases' 1,024 tokens at most)%n");
         }
     }
 
@@ -392,8 +392,8 @@ public final class Demo {
      * float32 that scaled by {@code sqrt(T / 1024)}. dg_r sums dLoss/dG over every token from r on,
      * so its float32 rounding grows with T: the one-call float32 dg of the demo sequence is about
      * 7e-6 from float64 on the same inputs at 16K tokens and 1.5e-5 at 64K (more than 1e-5 itself),
-     * and the segmented one about half that; SPEC's 1e-5 is set at the golden lengths (up to 1,024
-     * tokens). The other gradients sum over no such range and stay at the dtype's tolerance.
+     * and the segmented one about half that; the float32 tolerance 1e-5 of docs/math.md is set at
+     * the golden lengths (up to 1,024 tokens). The other gradients sum over no such range and stay at the dtype's tolerance.
      */
     static double decayGradientTolerance(ComputeDType precision, long length) {
         double tolerance = precision.tolerance();
