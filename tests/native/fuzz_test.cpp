@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "m2_api_harness.h"
+#include "m2_random_problem.h"
 #include "valid_calls.h"
 
 namespace lla_test {
@@ -38,11 +39,12 @@ namespace {
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
+// The reference's own level arithmetic (the library's is what is under test):
+// lev and levels_for come from the test reference, the rest is written here.
 int bit_length(uint64_t x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
-int lev(int64_t t, int64_t s) { return bit_length(static_cast<uint64_t>(t) ^ static_cast<uint64_t>(s)); }
+int lev(int64_t t, int64_t s) { return lla_reference::level(t, s); }
 bool nonempty(int64_t n, int l) { return l >= 1 && ((static_cast<uint64_t>(n) >> (l - 1)) & 1u); }
 int64_t level_begin(int64_t n, int l) { return static_cast<int64_t>((static_cast<uint64_t>(n) >> l) << l); }
-int64_t levels_for(int64_t n) { return bit_length(static_cast<uint64_t>(n)) + 1; }
 
 // ---------------------------------------------------------------------------
 // Reading and writing memory exactly as a descriptor describes it.

@@ -655,9 +655,7 @@ lla_status validate_convert(const lla_config* config, const lla_state* src, cons
     s.H = from(src->levels, "src.levels", 1, s.H);
     s.K = from(src->levels, "src.levels", 3, s.K);
     s.V = from(src->levels, "src.levels", 4, s.V);
-    LLA_TRY(check_limit(s.K, kMaxHeadDim));
-    LLA_TRY(check_limit(s.V, kMaxHeadDim));
-    LLA_TRY(check_limit(s.H, kMaxHeads));
+    LLA_TRY(check_limits(s));  // K, V, H (no tokens or level weights in a conversion)
     s.precision = src->levels.dtype == LLA_DTYPE_FLOAT64 ? Precision::F64 : Precision::F32;
     s.state_dtype_source = concat("as src.levels, which is ", dtype_name(src->levels.dtype));
     LLA_TRY(check_state(*src, "src", s, LogDecay::Allowed));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/backend.h"
+#include "core/checked_size.h"
 #include "core/error.h"
 #include "cpu/m2_drivers.h"
 #include "cpu/workspace_memory.h"
@@ -34,7 +35,7 @@ lla_status guarded(Fn&& fn) {
 
 // A measured workspace size, or the error of one that overflowed size_t.
 lla_status checked_size(size_t needed, size_t* bytes) {
-    if (needed == SIZE_MAX) return cpu::WorkspaceMemory::too_large();
+    if (needed == kSizeOverflow) return cpu::WorkspaceMemory::too_large();
     *bytes = needed;
     return LLA_OK;
 }

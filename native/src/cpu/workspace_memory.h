@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 
+#include "core/checked_size.h"
 #include "core/error.h"
 
 namespace lla::cpu {
@@ -16,7 +17,7 @@ class WorkspaceMemory {
 public:
     // On failure returns a status other than LLA_OK with the message set.
     lla_status acquire(void* workspace, size_t workspace_bytes, size_t needed) {
-        if (needed == SIZE_MAX) return too_large();
+        if (needed == kSizeOverflow) return too_large();
         if (workspace != nullptr) {
             if (workspace_bytes < needed)
                 return set_error(LLA_ERROR_OUT_OF_MEMORY, "workspace_bytes: expected at least " + std::to_string(needed) +
@@ -31,7 +32,7 @@ public:
         }
         return LLA_OK;
     }
-    // A call whose workspace size does not fit size_t (Arena::kOverflow).
+    // A call whose workspace size does not fit size_t (kSizeOverflow).
     static lla_status too_large() {
         return set_error(LLA_ERROR_OUT_OF_MEMORY, "CPU backend: this call needs more workspace than size_t can count "
                                                   "(the shapes, broadcast or not, multiply to more than 2^64 bytes)");
