@@ -1,6 +1,6 @@
 // lla_bench_cuda: the CUDA backend at the SPEC anchor shapes.
 //
-//   lla_bench_cuda [--repeats N] [--warmup N] [--markdown FILE]
+//   lla_bench_cuda [--repeats N] [--warmup N] [--markdown FILE] [--forward-only]
 //
 // 1. Copy bandwidth (cudaMemcpy device to device, bytes read + written): the
 //    ceiling for memory-bound kernels.
@@ -9,7 +9,13 @@
 //    median ms (CUDA events), TFLOP/s and GB/s by the models below, and the
 //    output of a prefix of one sequence checked against the CPU backend in
 //    float64 on the same rounded inputs.
-// 3. Decode step at B=64, H=32, K=128, V=64, position 65535 (16 nonempty
+// 3. Forward + backward at the same shapes (bf16 gradients, dg float32):
+//    median ms of the forward, the backward and both, backward TFLOP/s by
+//    the model in bench_backward, the call's device memory (inputs, outputs,
+//    one workspace serving both calls), and the gradients checked against
+//    the CPU backend in float64 on a prefix (dq, dl from the timed run; dk,
+//    dv, dg from a run with d_o zero past the prefix).
+// 4. Decode step at B=64, H=32, K=128, V=64, position 65535 (16 nonempty
 //    levels), float32 state, decode and canonical form: median ms of the
 //    kernels (lla::cuda::decode_step, no validation) and of the public call
 //    (whose validation reads the positions back to the host), effective
@@ -175,6 +181,7 @@ struct Options {
     int repeats = 30;
     int warmup = 5;
     std::string markdown;
+    bool forward_only = false;
 };
 
 std::ostringstream report;  // the markdown tables, also printed at the end
@@ -277,6 +284,138 @@ void bench_forward(const Options& opt, double copy_gbs) {
                << gbs << " | " << 100.0 * gbs / copy_gbs << " | " << a.fla_ms << " | " << a.fla_ms / t.median_ms
                << "x | " << a.fla_ms / 4 << " | " << a.fla_linear_ms << " | " << err
                << (err <= 1e-2 ? " ok" : " FAILED") << " |\n";
+    }
+}
+
+// ---------------------------------------------------------------------------
+struct TrainAnchor {
+    int64_t B, T;
+    double fla_fb_ms, sdpa_fb_ms, target_ms, fla_peak_gb;
+};
+
+void bench_backward(const Options& opt) {
+    const int64_t H = 32, G = 1, K = 128, V = 64;
+    const TrainAnchor anchors[] = {{16, 4096, 26.3, 8.48, 6.6, 5.35},
+                                   {4, 16384, 41.0, 28.7, 10.3, 4.38},
+                                   {1, 65536, 131, 116, 32.8, 4.41},
+                                   {1, 16384, 30.4, 7.37, 7.37, 1.31}};
+    report << "\n| B x T | forward ms | backward ms | forward+backward ms | target ms (min of FLA/4, SDPA) | "
+              "vs FLA fwd+bwd | vs SDPA fwd+bwd | backward TFLOP/s | peak memory of the call GB (FLA) | check "
+              "(max rel. err vs CPU f64) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    for (const TrainAnchor& a : anchors) {
+        const int64_t B = a.B, T = a.T;
+        const int64_t L = bit_length(static_cast<uint64_t>(T - 1)) + 1;
+        const int64_t nqk = B * T * G * K, nv = B * T * H * V, ng = B * T * H, nl = B * T * H * L;
+        DeviceBuffer q(nqk * 2), k(nqk * 2), v(nv * 2), g(ng * 4), l(nl * 2), o(nv * 2), d_o(nv * 2);
+        DeviceBuffer dq(nqk * 2), dk(nqk * 2), dv(nv * 2), dg(ng * 4), dl(nl * 2);
+        fill_uniform(static_cast<__nv_bfloat16*>(q.ptr), nqk, -1.f, 1.f, 21);
+        fill_uniform(static_cast<__nv_bfloat16*>(k.ptr), nqk, -1.f, 1.f, 22);
+        fill_uniform(static_cast<__nv_bfloat16*>(v.ptr), nv, -1.f, 1.f, 23);
+        fill_uniform(static_cast<float*>(g.ptr), ng, -0.2f, -0.001f, 24);
+        fill_uniform(static_cast<__nv_bfloat16*>(l.ptr), nl, 0.f, 1.f, 25);
+        fill_uniform(static_cast<__nv_bfloat16*>(d_o.ptr), nv, -1.f, 1.f, 26);
+
+        lla_config cfg = lla_config_default();
+        cfg.backend = LLA_BACKEND_CUDA;
+        cfg.scale = 1.0 / std::sqrt(double(K));
+        lla_inputs in{};
+        in.q = cuda_tensor(q.ptr, LLA_DTYPE_BFLOAT16, {B, T, G, K});
+        in.k = cuda_tensor(k.ptr, LLA_DTYPE_BFLOAT16, {B, T, G, K});
+        in.v = cuda_tensor(v.ptr, LLA_DTYPE_BFLOAT16, {B, T, H, V});
+        in.g = cuda_tensor(g.ptr, LLA_DTYPE_FLOAT32, {B, T, H});
+        in.l = cuda_tensor(l.ptr, LLA_DTYPE_BFLOAT16, {B, T, H, L});
+        const lla_tensor out = cuda_tensor(o.ptr, LLA_DTYPE_BFLOAT16, {B, T, H, V});
+        const lla_tensor dout = cuda_tensor(d_o.ptr, LLA_DTYPE_BFLOAT16, {B, T, H, V});
+        lla_gradients grads{};
+        grads.dq = cuda_tensor(dq.ptr, LLA_DTYPE_BFLOAT16, {B, T, G, K});
+        grads.dk = cuda_tensor(dk.ptr, LLA_DTYPE_BFLOAT16, {B, T, G, K});
+        grads.dv = cuda_tensor(dv.ptr, LLA_DTYPE_BFLOAT16, {B, T, H, V});
+        grads.dg = cuda_tensor(dg.ptr, LLA_DTYPE_FLOAT32, {B, T, H});
+        grads.dl = cuda_tensor(dl.ptr, LLA_DTYPE_BFLOAT16, {B, T, H, L});
+        size_t fws = 0, bws = 0;
+        lla_ok(lla_forward_workspace_size(&cfg, &in, nullptr, &fws), "lla_forward_workspace_size");
+        lla_ok(lla_backward_workspace_size(&cfg, &in, nullptr, &bws), "lla_backward_workspace_size");
+        const size_t ws_bytes = std::max(fws, bws);  // one caller workspace serves both calls
+        DeviceBuffer ws(ws_bytes);
+        for (const DeviceBuffer* b : {&o, &dq, &dk, &dv, &dg, &dl}) cuda_ok(cudaMemset(b->ptr, 0xff, b->bytes), "poison");
+        cuda_ok(cudaDeviceSynchronize(), "inputs");
+
+        auto fwd = [&] {
+            lla_ok(lla_forward(&cfg, &in, nullptr, &out, nullptr, ws.ptr, ws_bytes, nullptr), "lla_forward");
+        };
+        auto bwd = [&] {
+            lla_ok(lla_backward(&cfg, &in, nullptr, &dout, nullptr, &grads, ws.ptr, ws_bytes, nullptr), "lla_backward");
+        };
+        const Timing tf = time_events(opt.warmup, opt.repeats, fwd);
+        const Timing tb = time_events(opt.warmup, opt.repeats, bwd);
+        const Timing tfb = time_events(opt.warmup, opt.repeats, [&] {
+            fwd();
+            bwd();
+        });
+
+        // Check 1 (the timed run's output): dq and dl are causal, so the last
+        // sequence's first Tc tokens match the CPU on that prefix.
+        const int64_t Tc = std::min<int64_t>(T, 1024), b = B - 1;
+        auto prefix = [&](const DeviceBuffer& buf, int64_t per_token, bool f32) {
+            const char* at = static_cast<const char*>(buf.ptr) + b * T * per_token * (f32 ? 4 : 2);
+            return f32 ? download_as_double_f32(at, Tc * per_token) : download_as_double_bf16(at, Tc * per_token);
+        };
+        std::vector<double> hq = prefix(q, G * K, false), hk = prefix(k, G * K, false), hv = prefix(v, H * V, false),
+                            hg = prefix(g, H, true), hl = prefix(l, H * L, false), hdo = prefix(d_o, H * V, false);
+        const std::vector<double> got_dq = prefix(dq, G * K, false), got_dl = prefix(dl, H * L, false);
+        // Check 2: the backward again with d_o zero beyond the prefix (then
+        // every gradient of the prefix is the prefix's own), untimed.
+        cuda_ok(cudaMemset(static_cast<char*>(d_o.ptr) + (b * T + Tc) * H * V * 2, 0, (T - Tc) * H * V * 2),
+                "mask d_o");
+        bwd();
+        cuda_ok(cudaDeviceSynchronize(), "masked backward");
+        const std::vector<double> got_dk = prefix(dk, G * K, false), got_dv = prefix(dv, H * V, false),
+                                  got_dg = prefix(dg, H, true);
+        std::vector<double> rq(Tc * G * K), rk(Tc * G * K), rv(Tc * H * V), rg(Tc * H), rl(Tc * H * L);
+        lla_config ccfg = cfg;
+        ccfg.backend = LLA_BACKEND_CPU;
+        lla_inputs cin{};
+        cin.q = host_tensor(hq.data(), LLA_DTYPE_FLOAT64, {1, Tc, G, K});
+        cin.k = host_tensor(hk.data(), LLA_DTYPE_FLOAT64, {1, Tc, G, K});
+        cin.v = host_tensor(hv.data(), LLA_DTYPE_FLOAT64, {1, Tc, H, V});
+        cin.g = host_tensor(hg.data(), LLA_DTYPE_FLOAT64, {1, Tc, H});
+        cin.l = host_tensor(hl.data(), LLA_DTYPE_FLOAT64, {1, Tc, H, L});
+        const lla_tensor cdo = host_tensor(hdo.data(), LLA_DTYPE_FLOAT64, {1, Tc, H, V});
+        lla_gradients cg{};
+        cg.dq = host_tensor(rq.data(), LLA_DTYPE_FLOAT64, {1, Tc, G, K});
+        cg.dk = host_tensor(rk.data(), LLA_DTYPE_FLOAT64, {1, Tc, G, K});
+        cg.dv = host_tensor(rv.data(), LLA_DTYPE_FLOAT64, {1, Tc, H, V});
+        cg.dg = host_tensor(rg.data(), LLA_DTYPE_FLOAT64, {1, Tc, H});
+        cg.dl = host_tensor(rl.data(), LLA_DTYPE_FLOAT64, {1, Tc, H, L});
+        lla_ok(lla_backward(&ccfg, &cin, nullptr, &cdo, nullptr, &cg, nullptr, 0, nullptr), "CPU reference backward");
+        const double err = std::max({relative_error(got_dq, rq), relative_error(got_dk, rk), relative_error(got_dv, rv),
+                                     relative_error(got_dg, rg), relative_error(got_dl, rl)});
+
+        // Useful FLOP of the backward per token and head (chunk c):
+        // intra 2*64*(3K + 2V); chunk state, dk and dv from the chunk-state
+        // gradient 3 * 2KV; per nonempty inter-chunk level, dq, dl's Q x state
+        // and the gradient-state piece 3 * 2KV.
+        double flop = 0;
+        const int64_t chunks = (T + 63) / 64;
+        for (int64_t c = 0; c < chunks; ++c) {
+            const int64_t tokens = std::min<int64_t>(64, T - c * 64);
+            flop += double(tokens) * (2.0 * 64 * (3 * K + 2 * V) + 2.0 * K * V * (3 + 3 * __builtin_popcountll(c)));
+        }
+        flop *= double(B * H);
+        const double tflops = flop / (tb.median_ms * 1e-3) / 1e12;
+        const double io = double(q.bytes + k.bytes + v.bytes + g.bytes + l.bytes + d_o.bytes + o.bytes + dq.bytes +
+                                 dk.bytes + dv.bytes + dg.bytes + dl.bytes);
+        const double peak_gb = (io + double(ws_bytes)) / 1e9;
+        const bool ok = err <= 1e-2;
+        std::printf("fwd+bwd %2lld x %-6lld  fwd %7.3f ms  bwd %7.3f ms  fwd+bwd %7.3f ms (target %.2f; FLA x%.2f, "
+                    "SDPA x%.2f)  bwd %5.1f TFLOP/s  peak %.2f GB (FLA %.2f)  check %.2e %s\n",
+                    (long long)B, (long long)T, tf.median_ms, tb.median_ms, tfb.median_ms, a.target_ms,
+                    a.fla_fb_ms / tfb.median_ms, a.sdpa_fb_ms / tfb.median_ms, tflops, peak_gb, a.fla_peak_gb, err,
+                    ok ? "ok" : "FAILED");
+        report << "| " << B << " x " << T << " | " << tf.median_ms << " | " << tb.median_ms << " | " << tfb.median_ms
+               << " | " << a.target_ms << " | " << a.fla_fb_ms / tfb.median_ms << "x | "
+               << a.sdpa_fb_ms / tfb.median_ms << "x | " << tflops << " | " << peak_gb << " (" << a.fla_peak_gb
+               << ") | " << err << (ok ? " ok" : " FAILED") << " |\n";
     }
 }
 
@@ -419,7 +558,8 @@ int main(int argc, char** argv) {
         if (a == "--repeats" && i + 1 < argc) opt.repeats = std::atoi(argv[++i]);
         else if (a == "--warmup" && i + 1 < argc) opt.warmup = std::atoi(argv[++i]);
         else if (a == "--markdown" && i + 1 < argc) opt.markdown = argv[++i];
-        else fail("usage: lla_bench_cuda [--repeats N] [--warmup N] [--markdown FILE]");
+        else if (a == "--forward-only") opt.forward_only = true;
+        else fail("usage: lla_bench_cuda [--repeats N] [--warmup N] [--markdown FILE] [--forward-only]");
     }
     if (!lla_backend_available(LLA_BACKEND_CUDA)) fail("no CUDA device (lla_backend_available(CUDA) == 0)");
     cudaDeviceProp prop{};
@@ -440,6 +580,7 @@ int main(int argc, char** argv) {
 
     const double copy_gbs = copy_bandwidth(opt);
     bench_forward(opt, copy_gbs);
+    if (!opt.forward_only) bench_backward(opt);
     bench_decode(opt, copy_gbs);
 
     std::printf("\n%s", report.str().c_str());

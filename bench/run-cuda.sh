@@ -30,6 +30,20 @@ timeout 300 "$tests" --gtest_output="xml:$out/tests.xml" 2>&1 | tee "$out/tests.
     grep -E "^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]|Failure|error|Expected|Which is|rel" | head -150
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 
+echo "== backward contract on the GPU (llacheck --split-at)"
+llacheck=$(find_bin llacheck)
+for spec in m2_t1024:300 m2_t1024:512 m2_t300_h3:100 m2_t100_gqa:37 m2_strong_decay_neg_lambda:64; do
+    case=${spec%%:*} n=${spec##*:}
+    for dtype in f32 bf16; do
+        if timeout 60 "$llacheck" --case "tests/data/golden/$case" --out "$out/split/$case-$n-$dtype" --dtype "$dtype" \
+            --backend cuda --split-at "$n" > "$out/split-$case-$n-$dtype.log" 2>&1; then
+            echo "split $case at $n ($dtype): ok"
+        else
+            echo "split $case at $n ($dtype): FAILED"; tail -5 "$out/split-$case-$n-$dtype.log"; status=1
+        fi
+    done
+done
+
 echo "== benchmark"
 timeout 200 "$bench" --markdown "$out/bench.md" 2>&1 | tee "$out/bench.log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1

@@ -9,6 +9,7 @@
 #include "core/checked_size.h"
 #include "core/error.h"
 #include "core/tensor_check.h"
+#include "cuda/backward/backward.h"
 #include "cuda/common/cuda_status.h"
 #include "cuda/common/device_guard.h"
 #include "cuda/decode/decode_step.h"
@@ -101,6 +102,19 @@ lla_status check_forward_grid(const ForwardProblem& p) {
     return grid_limit("superchunk", items, kMaxGridX);
 }
 
+// The backward's grids: (chunk, group) and (piece, head x V slice) blocks,
+// (sequence, head) scans; chunks of 64 tokens bound the pieces too.
+lla_status check_backward_grid(const BackwardProblem& p) {
+    const int64_t N = static_cast<int64_t>(p.sequences.size()), H = p.dims.H;
+    const int64_t v_slices = (p.dims.V + 31) / 32;
+    LLA_TRY_STATUS(grid_limit("(head, 32 value columns) (grid y)", H * v_slices, kMaxGridY));
+    LLA_TRY_STATUS(grid_limit("(sequence, head)", N * H, kMaxGridX));
+    int64_t items = 0;
+    for (const Sequence& q : p.sequences)
+        if (q.length > 0) items += ((q.start_position + q.length - 1) >> 6) - (q.start_position >> 6) + 1;
+    return grid_limit("chunk of 64 tokens", 2 * items + 64 * N, kMaxGridX);
+}
+
 }  // namespace
 
 lla_status CudaBackend::forward_workspace_size(const ForwardProblem& p, size_t* bytes) {
@@ -112,8 +126,9 @@ lla_status CudaBackend::forward_workspace_size(const ForwardProblem& p, size_t* 
     return workspace_with_slack(forward_workspace_bytes(query), bytes);
 }
 
-lla_status CudaBackend::backward_workspace_size(const BackwardProblem&, size_t*) {
-    return set_error(LLA_ERROR_UNSUPPORTED, "backward is not implemented on CUDA yet; use the CPU backend");
+lla_status CudaBackend::backward_workspace_size(const BackwardProblem& p, size_t* bytes) {
+    LLA_TRY_STATUS(check_backward_grid(p));
+    return workspace_with_slack(backward_workspace_bytes(p), bytes);
 }
 
 lla_status CudaBackend::forward(const ForwardProblem& p) {
@@ -147,8 +162,28 @@ lla_status CudaBackend::forward(const ForwardProblem& p) {
     return status;
 }
 
-lla_status CudaBackend::backward(const BackwardProblem&) {
-    return set_error(LLA_ERROR_UNSUPPORTED, "backward is not implemented on CUDA yet; use the CPU backend");
+lla_status CudaBackend::backward(const BackwardProblem& p) {
+    DeviceGuard guard;
+    LLA_TRY_STATUS(guard.use(p.inputs.q.device_index));
+    const cudaStream_t stream = as_stream(p.stream);
+    LLA_TRY_STATUS(check_backward_grid(p));
+    const size_t needed = backward_workspace_bytes(p);
+    size_t with_slack = 0;
+    LLA_TRY_STATUS(workspace_with_slack(needed, &with_slack));
+    void* allocated = nullptr;
+    void* base = p.workspace;
+    if (base == nullptr) {
+        LLA_CUDA_TRY(cudaMallocAsync(&allocated, with_slack, stream), "cudaMallocAsync (backward workspace)");
+        base = allocated;
+    }
+    const uintptr_t aligned =
+        (reinterpret_cast<uintptr_t>(base) + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign;
+    lla_status status = cuda::backward(p, reinterpret_cast<void*>(aligned), stream);
+    if (allocated != nullptr) {
+        const lla_status freed = cuda_status(cudaFreeAsync(allocated, stream), "cudaFreeAsync (backward workspace)");
+        if (status == LLA_OK) status = freed;
+    }
+    return status;
 }
 
 lla_status CudaBackend::decode_step(const DecodeProblem& p) {

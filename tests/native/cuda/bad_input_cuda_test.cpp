@@ -133,7 +133,9 @@ TEST_F(BadInputCuda, DecodeStepWithHostState) {
     for (double x : o.download()) ASSERT_TRUE(std::isnan(x)) << "a rejected step wrote o";
 }
 
-TEST_F(BadInputCuda, BackwardIsUnsupportedOnCuda) {
+// A backward whose gradient dq lies in host memory is rejected before any
+// kernel runs: no gradient is written; the same call with device memory works.
+TEST_F(BadInputCuda, BackwardWithHostMemoryGradient) {
     DeviceArray d_o(LLA_DTYPE_FLOAT32, {1, 40, 2, 8});
     d_o.upload(p_.v);
     DeviceArray dq(LLA_DTYPE_FLOAT32, {1, 40, 1, 16}), dk(LLA_DTYPE_FLOAT32, {1, 40, 1, 16}),
@@ -145,9 +147,39 @@ TEST_F(BadInputCuda, BackwardIsUnsupportedOnCuda) {
     grads.dv = dv.tensor();
     grads.dg = dg.tensor();
     grads.dl = dl.tensor();
+    std::vector<float> host(40 * 16, 0.0f);
+    grads.dq.data = host.data();
     const lla_tensor dout = d_o.tensor();
-    EXPECT_EQ(lla_backward(&cfg_, &in_, nullptr, &dout, nullptr, &grads, nullptr, 0, nullptr), LLA_ERROR_UNSUPPORTED);
-    EXPECT_TRUE(LastErrorMentions("backward is not implemented on CUDA"));
+    EXPECT_EQ(lla_backward(&cfg_, &in_, nullptr, &dout, nullptr, &grads, nullptr, 0, nullptr),
+              LLA_ERROR_INVALID_ARGUMENT);
+    EXPECT_TRUE(LastErrorMentions("dq"));
+    for (float x : host) ASSERT_EQ(x, 0.0f);
+    for (double x : dk.download()) ASSERT_TRUE(std::isnan(x)) << "a rejected backward wrote dk";
+    grads.dq = dq.tensor();
+    expect_ok(lla_backward(&cfg_, &in_, nullptr, &dout, nullptr, &grads, nullptr, 0, nullptr), "valid lla_backward");
+    expect_ok(lla_synchronize(LLA_BACKEND_CUDA, nullptr), "lla_synchronize");
+    EXPECT_TRUE(all_finite(dq.download()));
+    EXPECT_TRUE(all_finite(dl.download()));
+}
+
+// float64 tensors on the GPU: the CUDA backward computes in float32 at most.
+TEST_F(BadInputCuda, BackwardInFloat64IsUnsupported) {
+    const DeviceInputs f64(p_, LLA_DTYPE_FLOAT64);
+    DeviceArray d_o(LLA_DTYPE_FLOAT64, {1, 40, 2, 8});
+    d_o.upload(p_.v);
+    DeviceArray dq(LLA_DTYPE_FLOAT64, {1, 40, 1, 16}), dk(LLA_DTYPE_FLOAT64, {1, 40, 1, 16}),
+        dv(LLA_DTYPE_FLOAT64, {1, 40, 2, 8}), dg(LLA_DTYPE_FLOAT64, {1, 40, 2}),
+        dl(LLA_DTYPE_FLOAT64, {1, 40, 2, p_.L});
+    lla_gradients grads{};
+    grads.dq = dq.tensor();
+    grads.dk = dk.tensor();
+    grads.dv = dv.tensor();
+    grads.dg = dg.tensor();
+    grads.dl = dl.tensor();
+    const lla_tensor dout = d_o.tensor();
+    EXPECT_EQ(lla_backward(&cfg_, &f64.inputs(), nullptr, &dout, nullptr, &grads, nullptr, 0, nullptr),
+              LLA_ERROR_UNSUPPORTED);
+    EXPECT_TRUE(LastErrorMentions("float64"));
     for (double x : dq.download()) ASSERT_TRUE(std::isnan(x));
 }
 

@@ -403,6 +403,133 @@ ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t 
 }
 
 // ---------------------------------------------------------------------------
+std::vector<double> random_values(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    return uniform(rng, n, -1, 1);
+}
+
+namespace {
+
+// The gradient tensors of a backward, allocated by `make` (device or host).
+template <class Make>
+lla_gradients gradient_tensors(const M2Problem& p, int64_t init_levels, Make&& make) {
+    lla_gradients g{};
+    g.dq = make(0, std::vector<int64_t>{p.B, p.T, p.G, p.K});
+    g.dk = make(1, std::vector<int64_t>{p.B, p.T, p.G, p.K});
+    g.dv = make(2, std::vector<int64_t>{p.B, p.T, p.H, p.V});
+    g.dg = make(3, std::vector<int64_t>{p.B, p.T, p.H});
+    g.dl = make(4, std::vector<int64_t>{p.B, p.T, p.H, p.L});
+    if (init_levels > 0) g.d_initial_state = make(5, std::vector<int64_t>{p.sequences(), p.H, init_levels, p.K, p.V});
+    return g;
+}
+
+}  // namespace
+
+BackwardResult cuda_backward(const M2Problem& p, const Mode& mode, const BackwardArgs& a) {
+    const int32_t dt = mode.dtype;
+    const DeviceInputs device(p, dt);
+    const lla_inputs in = device.inputs();
+    DeviceArray d_o(dt, {p.B, p.T, p.H, p.V});
+    d_o.upload(a.d_o);
+    std::unique_ptr<DeviceState> init;
+    lla_state init_state{};
+    if (a.initial) {
+        init = std::make_unique<DeviceState>(*a.initial, false);
+        init_state = init->state();
+    }
+    std::unique_ptr<DeviceArray> d_final;
+    if (!a.d_final.empty()) {
+        d_final = std::make_unique<DeviceArray>(LLA_DTYPE_FLOAT32,
+                                                std::vector<int64_t>{p.sequences(), p.H, a.final_levels, p.K, p.V});
+        d_final->upload(a.d_final);
+    }
+    std::vector<std::unique_ptr<DeviceArray>> arrays(6);
+    const int64_t init_levels = a.want_d_initial && a.initial ? a.initial->Ls : 0;
+    const lla_gradients grads = gradient_tensors(p, init_levels, [&](int i, std::vector<int64_t> shape) {
+        const int32_t t = i == 3 || i == 5 ? LLA_DTYPE_FLOAT32 : dt;
+        arrays[i] = std::make_unique<DeviceArray>(t, shape);
+        arrays[i]->poison();
+        return arrays[i]->tensor();
+    });
+    lla_config cfg = lla_config_default();
+    cfg.backend = LLA_BACKEND_CUDA;
+    cfg.math_mode = mode.math_mode;
+    cfg.scale = p.scale;
+    const lla_tensor dout = d_o.tensor();
+    const lla_tensor dfin = d_final ? d_final->tensor() : lla_tensor{};
+    expect_ok(lla_backward(&cfg, &in, a.initial ? &init_state : nullptr, &dout, d_final ? &dfin : nullptr, &grads,
+                           nullptr, 0, nullptr),
+              std::string("lla_backward (CUDA, ") + mode.name + ")");
+    expect_ok(lla_synchronize(LLA_BACKEND_CUDA, nullptr), "lla_synchronize");
+    BackwardResult r;
+    r.dq = arrays[0]->download();
+    r.dk = arrays[1]->download();
+    r.dv = arrays[2]->download();
+    r.dg = arrays[3]->download();
+    r.dl = arrays[4]->download();
+    if (arrays[5]) r.d_initial = arrays[5]->download();
+    return r;
+}
+
+BackwardResult cpu_backward(const M2Problem& p, const BackwardArgs& a) {
+    const int32_t f64 = LLA_DTYPE_FLOAT64;
+    M2Problem c = p;
+    lla_inputs in{};
+    in.q = host_tensor(c.q.data(), f64, {p.B, p.T, p.G, p.K});
+    in.k = host_tensor(c.k.data(), f64, {p.B, p.T, p.G, p.K});
+    in.v = host_tensor(c.v.data(), f64, {p.B, p.T, p.H, p.V});
+    in.g = host_tensor(c.g.data(), f64, {p.B, p.T, p.H});
+    in.l = host_tensor(c.l.data(), f64, {p.B, p.T, p.H, p.L});
+    std::vector<int64_t> cu = p.cu_seqlens;
+    if (!cu.empty()) in.cu_seqlens = host_tensor(cu.data(), LLA_DTYPE_INT64, {int64_t(cu.size())});
+    HostState init_copy;
+    lla_state init_state{};
+    if (a.initial) {
+        init_copy = *a.initial;
+        init_state.levels = host_tensor(init_copy.levels.data(), f64,
+                                        {init_copy.N, init_copy.H, init_copy.Ls, init_copy.K, init_copy.V});
+        if (init_copy.decode_form())
+            init_state.log_decay = host_tensor(init_copy.log_decay.data(), f64, {init_copy.N, init_copy.H, init_copy.Ls});
+        init_state.position = host_tensor(init_copy.position.data(), LLA_DTYPE_INT64, {init_copy.N});
+    }
+    std::vector<double> d_o = a.d_o, d_final = a.d_final;
+    BackwardResult r;
+    std::vector<double>* outs[6] = {&r.dq, &r.dk, &r.dv, &r.dg, &r.dl, &r.d_initial};
+    const int64_t init_levels = a.want_d_initial && a.initial ? a.initial->Ls : 0;
+    const lla_gradients grads = gradient_tensors(p, init_levels, [&](int i, std::vector<int64_t> shape) {
+        int64_t n = 1;
+        for (int64_t x : shape) n *= x;
+        outs[i]->assign(static_cast<size_t>(n), NAN);
+        return host_tensor(outs[i]->data(), f64, shape);
+    });
+    lla_config cfg = lla_config_default();
+    cfg.backend = LLA_BACKEND_CPU;
+    cfg.scale = p.scale;
+    const lla_tensor dout = host_tensor(d_o.data(), f64, {p.B, p.T, p.H, p.V});
+    const lla_tensor dfin = d_final.empty() ? lla_tensor{}
+                                            : host_tensor(d_final.data(), f64, {p.sequences(), p.H, a.final_levels, p.K, p.V});
+    expect_ok(lla_backward(&cfg, &in, a.initial ? &init_state : nullptr, &dout, d_final.empty() ? nullptr : &dfin,
+                           &grads, nullptr, 0, nullptr),
+              "lla_backward (CPU, f64)");
+    return r;
+}
+
+double max_gradient_error(const BackwardResult& got, const BackwardResult& ref, std::string* which) {
+    const std::pair<const char*, std::pair<const std::vector<double>*, const std::vector<double>*>> all[] = {
+        {"dq", {&got.dq, &ref.dq}}, {"dk", {&got.dk, &ref.dk}}, {"dv", {&got.dv, &ref.dv}},
+        {"dg", {&got.dg, &ref.dg}}, {"dl", {&got.dl, &ref.dl}}, {"d_initial_state", {&got.d_initial, &ref.d_initial}}};
+    double worst = 0.0;
+    std::string report;
+    for (const auto& [name, pair] : all) {
+        if (pair.second->empty() && pair.first->empty()) continue;
+        const double e = relative_error(*pair.first, *pair.second);
+        report += std::string(name) + "=" + std::to_string(e) + " ";
+        if (!(e <= worst)) worst = e;
+    }
+    if (which) *which = report;
+    return worst;
+}
+
 M2Problem random_tokens(int64_t N, int64_t H, int64_t G, int64_t K, int64_t V, int64_t L, uint64_t seed) {
     return random_problem(N, 1, H, G, K, V, seed, L - 1);
 }

@@ -135,6 +135,32 @@ ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState
 // The float64 CPU forward, the reference; its final state is canonical.
 ForwardResult cpu_forward(const M2Problem& p, const HostState* initial = nullptr, int64_t final_levels = 0);
 
+// Gradients of one backward (dense C order); d_initial when requested.
+struct BackwardResult {
+    std::vector<double> dq, dk, dv, dg, dl, d_initial;
+};
+
+// What a backward call is given beyond the problem: d_o [B,T,H,V], an
+// initial state, d_final_state levels [N,H,Ls,K,V] (empty: none) and
+// whether d_initial_state is requested (it has initial->Ls levels).
+struct BackwardArgs {
+    std::vector<double> d_o;
+    const HostState* initial = nullptr;
+    std::vector<double> d_final;
+    int64_t final_levels = 0;
+    bool want_d_initial = false;
+};
+
+// Backward on CUDA at `mode` (inputs and d_o rounded to mode.dtype on
+// upload; gradients poisoned first, dq dk dv dl in mode.dtype, dg float32).
+BackwardResult cuda_backward(const M2Problem& p, const Mode& mode, const BackwardArgs& a);
+// The float64 CPU backward, the reference (pass the rounded problem and d_o).
+BackwardResult cpu_backward(const M2Problem& p, const BackwardArgs& a);
+// n values uniform in [-1, 1].
+std::vector<double> random_values(size_t n, uint64_t seed);
+// Relative error of every gradient of got against ref, the largest.
+double max_gradient_error(const BackwardResult& got, const BackwardResult& ref, std::string* which);
+
 // Decode-step tokens are an M2Problem with T == 1: its batch rows are the N
 // sequences (q, k [N,1,G,K] hold the same elements as [N,G,K]).
 M2Problem random_tokens(int64_t N, int64_t H, int64_t G, int64_t K, int64_t V, int64_t L, uint64_t seed);

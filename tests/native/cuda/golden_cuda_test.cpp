@@ -2,7 +2,7 @@
 // SPEC tolerance: float32 exact (1e-5) and TF32 (3e-3) against the golden
 // float64 output; bfloat16 and float16 (1e-2) against the float64 CPU result
 // on the same rounded inputs. Cases with a state_position also export the
-// state after n tokens and continue from it.
+// state after n tokens and continue from it. The backward's gradients too.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -124,6 +124,34 @@ TEST_P(GoldenCuda, ForwardAndStateWithinSpecTolerance) {
         EXPECT_LE(relative_error(rest.o, token_slice(ref, exact, n, exact.T - n)), mode.tolerance)
             << "continued from the exported state";
     }
+}
+
+// Every gradient of the case: float32 modes against the golden float64
+// gradients, 16-bit modes against the float64 CPU backward on the same
+// rounded inputs and d_o.
+TEST_P(GoldenCuda, GradientsWithinSpecTolerance) {
+    LLA_REQUIRE_GPU();
+    const GoldenParam& param = GetParam();
+    const Mode& mode = param.mode;
+    const caseio::GoldenCase c = caseio::load_case(param.dir);
+    const M2Problem exact = from_case(c);
+    BackwardArgs args;
+    args.d_o = c.at("do").values;
+    BackwardResult ref;
+    if (mode.dtype == LLA_DTYPE_FLOAT32) {
+        ref.dq = c.at("dq").values;
+        ref.dk = c.at("dk").values;
+        ref.dv = c.at("dv").values;
+        ref.dg = c.at("dg").values;
+        ref.dl = c.at("dl").values;
+    } else {
+        BackwardArgs rounded = args;
+        rounded.d_o = round_all(mode.dtype, args.d_o);
+        ref = cpu_backward(exact.rounded(mode.dtype), rounded);
+    }
+    const BackwardResult got = cuda_backward(exact, mode, args);
+    std::string report;
+    EXPECT_LE(max_gradient_error(got, ref, &report), mode.tolerance) << c.name << " " << mode.name << ": " << report;
 }
 
 std::vector<GoldenParam> golden_params() {

@@ -1,0 +1,139 @@
+// Pass 4 of the backward: the adjoint of the up-sweep (cuda/forward/
+// upsweep_kernel.h), one thread per (sequence, head, 4 state elements).
+//
+// The up-sweep makes slot i, the dyadic block of chunks of height hh (the
+// trailing ones of chunk index P) ending at P, and the final state's high
+// levels, out of chunk states. Reversed: walking the chunks from the last to
+// the first, acc[hh] holds the gradient of the height-hh block that contains
+// the current chunk (decayed to the chunk's end): it restarts at the block's
+// last chunk with the slot's gradient (the sum of its pieces) plus, for the
+// final state's block of that height, d_final_state; blocks that are right
+// children get none. A chunk state's gradient is the sum over heights.
+// Past the first chunk the remaining sums are the gradients of the initial
+// state's levels that the up-sweep folded in (pending left children above
+// the chunk size, the levels below it through the first chunk).
+#pragma once
+
+#include "cuda/backward/backward_tiles.h"
+#include "cuda/forward/upsweep_kernel.h"
+
+namespace lla::cuda::bwd {
+
+__device__ __forceinline__ float4 scale4(float a, float4 x) { return make_float4(a * x.x, a * x.y, a * x.z, a * x.w); }
+__device__ __forceinline__ float4 add4(float4 a, float4 b) { return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w); }
+
+template <class Op>
+__global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
+    constexpr int kH = fwd::kMaxHeights;
+    const int seq = blockIdx.x;
+    const int h = blockIdx.y;
+    const int e4 = blockIdx.z * blockDim.x + threadIdx.x;
+    if (e4 * 4 >= kKMax * p.Vpad) return;
+    const int kk = (e4 * 4) / p.Vpad;
+    const int vv = (e4 * 4) % p.Vpad;
+    const SeqInfo s = p.seqs[seq];
+    const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
+    auto load4 = [&](const StateTensor& st, int level) {
+        float x[4];
+#pragma unroll
+        for (int c = 0; c < 4; ++c)
+            x[c] = (kk < p.K && vv + c < p.V) ? fwd::load_state(st, seq, h, level, kk, vv + c) : 0.f;
+        return make_float4(x[0], x[1], x[2], x[3]);
+    };
+    const int64_t stride_item = static_cast<int64_t>(kKMax) * p.Vpad;
+    auto pieces_sum = [&](int32_t from, int32_t to) {
+        float4 sum = zero;
+        for (int32_t pc = from; pc < to; ++pc)
+            sum = add4(sum, *reinterpret_cast<const float4*>(
+                                p.piece_states + (static_cast<int64_t>(h) * p.num_pieces + pc) * stride_item +
+                                kk * p.Vpad + vv));
+        return sum;
+    };
+
+    const int64_t x = s.start + s.length;
+    const int64_t p_end = x >> kLog2Item;
+    const bool has_final = p.d_final.levels != nullptr;
+    float4 acc[kH], fin[kH];
+#pragma unroll
+    for (int hh = 0; hh < kH; ++hh) {
+        acc[hh] = zero;
+        fin[hh] = zero;
+    }
+    if (has_final)
+        for (int hh = 0; hh < kH && (p_end >> hh) != 0; ++hh)
+            if (((p_end >> hh) & 1) && kLog2Item + 1 + hh < p.d_final.num_levels)
+                fin[hh] = load4(p.d_final, kLog2Item + 1 + hh);
+
+    const double* totals = p.totals + static_cast<int64_t>(h) * p.items + s.item_begin;
+    Op* dstates = static_cast<Op*>(p.dstates) + (static_cast<int64_t>(h) * p.items + s.item_begin) * stride_item +
+                  kk * p.Vpad + vv;
+    float4 d_first = zero;  // gradient of the first chunk's state
+    for (int i = s.nsc - 1; i >= 0; --i) {
+        if (i + 1 < s.nsc) {
+            const float f = expf(static_cast<float>(totals[i + 1]));
+#pragma unroll
+            for (int hh = 0; hh < kH; ++hh) {
+                acc[hh] = scale4(f, acc[hh]);
+                fin[hh] = scale4(f, fin[hh]);
+            }
+        }
+        const int64_t P = s.sc0 + i;
+        int hh0 = 0;
+        while (hh0 < kH && ((P >> hh0) & 1)) acc[hh0++] = zero;
+        if (hh0 < kH) {
+            float4 a = pieces_sum(p.slot_pieces[s.item_begin + i], p.slot_pieces[s.item_begin + i + 1]);
+            if (((p_end >> hh0) & 1) && (P >> (hh0 + 1)) == (p_end >> (hh0 + 1))) {
+                a = add4(a, fin[hh0]);
+                fin[hh0] = zero;
+            }
+            acc[hh0] = a;
+        }
+        float4 d = zero;
+#pragma unroll
+        for (int hh = 0; hh < kH; ++hh) d = add4(d, acc[hh]);
+        fwd::store4(dstates + i * stride_item, d);
+        if (i == 0) d_first = d;
+    }
+
+    if (p.d_initial.levels == nullptr || p.initial.levels == nullptr) return;
+    const uint64_t n = static_cast<uint64_t>(s.start);
+    const double d0 = s.nsc > 0 ? totals[0] : 0.0;
+    const float e0 = expf(static_cast<float>(d0));
+    const double d_end = s.nsc > 0 ? p.dstart[static_cast<int64_t>(h) * (p.items + p.N) + fwd::dstart_index(s, seq, s.nsc)] : 0.0;
+    const float e_end = expf(static_cast<float>(d_end));
+    const StateTensor& out = p.d_initial;
+    for (int l = 0; l < out.num_levels; ++l) {
+        float4 g = zero;
+        const bool nonempty = l >= 1 && l < 64 && ((n >> (l - 1)) & 1u);
+        if (nonempty) {
+            g = pieces_sum(p.init_pieces[seq * 65 + l], p.init_pieces[seq * 65 + l + 1]);
+            if (l > kLog2Item) {
+                const int hh = l - kLog2Item - 1;
+                float4 up = zero;
+                for (int h2 = hh + 1; h2 < kH; ++h2) up = add4(up, acc[h2]);
+                if (s.nsc == 0) up = zero;
+                if (hh < kH) up = add4(up, fin[hh]);  // the final state's block of this height is the level itself
+                g = add4(g, scale4(e0, up));
+            } else if (s.nsc > 0) {
+                g = add4(g, scale4(e0, d_first));
+            }
+            // The final state's low levels that copy initial levels (final_low_level).
+            if (has_final) {
+                for (int L = 1; L <= kLog2Item && L < p.d_final.num_levels; ++L) {
+                    if (((x >> (L - 1)) & 1) == 0) continue;
+                    const fwd::LowLevelPlan plan = fwd::final_low_level(s.start, x, L);
+                    const bool take = plan.pre == fwd::kPreSameLevel ? l == L : (plan.pre == fwd::kPreAllBelow && l < L);
+                    if (take) g = add4(g, scale4(e_end, load4(p.d_final, L)));
+                }
+            }
+        }
+        const float vals[4] = {g.x, g.y, g.z, g.w};
+#pragma unroll
+        for (int c = 0; c < 4; ++c)
+            if (kk < p.K && vv + c < p.V)
+                out.levels[seq * out.stride_n + h * out.stride_h + l * out.stride_l + kk * out.stride_k +
+                           (vv + c) * out.stride_v] = vals[c];
+    }
+}
+
+}  // namespace lla::cuda::bwd

@@ -1,0 +1,184 @@
+// Pass 5 of the backward, per (chunk item, group): for every head of the
+// group, the target side of the chunk's tokens:
+//   intra:    dq += scale (M o dP) K,   dl[i, lev] += scale sum_j S dP exp(G_i - G_j)
+//   incoming: for each state X the chunk reads (cuda/forward/forward_common.h,
+//             for_each_incoming at chunk granularity), with w_i = scale l[i, lev_i] exp(G_i - G_ref):
+//             dq += diag(w) dO X^T,  dl[i, lev_i] += scale exp(G_i - G_ref) (Q X)_i . dO_i
+// dq is summed over the group's heads in registers; q . dq per head goes to
+// dgq for dg; dl rows are written whole (zero at levels nothing reads).
+#pragma once
+
+#include "cuda/backward/intra_mask.h"
+
+namespace lla::cuda::bwd {
+
+constexpr int kMaxReads = fwd::kMaxIncoming;
+
+template <class Traits>
+struct DqSmem {
+    using Op = typename Traits::Op;
+    alignas(128) Op q[kChunk * kKMax];
+    alignas(128) Op k[kChunk * kKMax];
+    alignas(128) Op a[kChunk * Traits::kVs];   // dO slice
+    alignas(128) Op b[kChunk * Traits::kVs];   // V slice, then the weighted dO slice
+    alignas(128) Op pm[kChunk * kChunk];       // scale (M o dP)
+    alignas(128) Op x[kKMax * Traits::kVs];    // an incoming state slice
+    ChunkScalars cs;
+    float dl[kChunk * 64];                     // dl[row, level]
+    float dgq[kChunk];
+    float w[kChunk], e[kChunk];
+    int lev[kChunk];
+    fwd::Incoming reads[kMaxReads];
+    double read_gref[kMaxReads];
+    float read_mult[kMaxReads];
+    int num_reads;
+};
+
+template <class Traits>
+__global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
+    using Op = typename Traits::Op;
+    using Element = typename Traits::Element;
+    constexpr int kVs = Traits::kVs;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    auto& sm = *reinterpret_cast<DqSmem<Traits>*>(smem_raw);
+    const int64_t item = p.item_offset + blockIdx.x;
+    const int grp = blockIdx.y;
+    const ItemInfo it = item_info(p, item);
+    const int64_t token0 = it.s.token_begin + (it.base - it.s.start);
+    const bool has_initial = p.initial.levels != nullptr;
+
+    Tensor sQ = make_tensor(make_smem_ptr(sm.q), typename Traits::LayoutQK{});
+    Tensor sK = make_tensor(make_smem_ptr(sm.k), typename Traits::LayoutQK{});
+    Tensor sKt = make_tensor(make_smem_ptr(sm.k), typename Traits::LayoutQKt{});
+    Tensor sA = make_tensor(make_smem_ptr(sm.a), typename Traits::LayoutV{});
+    Tensor sB = make_tensor(make_smem_ptr(sm.b), typename Traits::LayoutV{});
+    Tensor sP = make_tensor(make_smem_ptr(sm.pm), typename Traits::LayoutP{});
+    Tensor sX = make_tensor(make_smem_ptr(sm.x), typename Traits::LayoutR{});
+    Tensor sXt = make_tensor(make_smem_ptr(sm.x), typename Traits::LayoutRt{});
+
+    load_rows<Element, Op>(p.q, it.s.batch, token0, grp, 0, sQ, it.rows, p.K);
+    load_rows<Element, Op>(p.k, it.s.batch, token0, grp, 0, sK, it.rows, p.K);
+    wait_tiles();
+
+    typename Traits::Mma mma;
+    auto thr = mma.get_thread_slice(threadIdx.x);
+    Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
+    clear(acc_s);
+    fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_s, sQ, sK);
+    Tensor acc_tot = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
+    clear(acc_tot);
+    Tensor cQ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kKMax>>{}));
+    Tensor cZ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
+    Tensor tP = thr.partition_C(sP);
+
+    for (int h = grp * p.heads_per_group; h < (grp + 1) * p.heads_per_group; ++h) {
+        load_chunk_scalars(p, it, item, h, sm.cs);
+        for (int idx = threadIdx.x; idx < kChunk * 64; idx += kThreads) sm.dl[idx] = 0.f;
+        if (threadIdx.x < kChunk) sm.dgq[threadIdx.x] = 0.f;
+        if (threadIdx.x == 0) {
+            int count = 0;
+            const int64_t dbase = static_cast<int64_t>(h) * (p.items + p.N);
+            fwd::for_each_incoming(it.P, it.s, kLog2Item, has_initial, [&](const fwd::Incoming& in) {
+                if (count >= kMaxReads) return;
+                sm.reads[count] = in;
+                if (in.kind == fwd::kFromSlot) {
+                    sm.read_gref[count] = p.dstart[dbase + fwd::dstart_index(it.s, it.seq, in.index + 1)];
+                    sm.read_mult[count] = 1.f;
+                } else {
+                    sm.read_gref[count] = 0.0;
+                    sm.read_mult[count] = fwd::state_multiplier(p.initial, it.seq, h, in.level);
+                }
+                ++count;
+            });
+            sm.num_reads = count;
+        }
+        __syncthreads();
+
+        // Intra-chunk.
+        Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
+        do_times_v<Traits>(p, it, h, acc_dp, sA, sB);
+        for_each_masked<Traits>(it, sm.cs, [&](int i, int r, int c, int lev, bool ok, float decay) {
+            if (ok) atomicAdd(&sm.dl[r * 64 + lev], p.scale * acc_s(i) * acc_dp(i) * decay);
+            tP(i) = Op(ok ? p.scale * sm.cs.l[r * (kLog2Item + 1) + lev] * decay * acc_dp(i) : 0.f);
+        });
+        __syncthreads();
+        Tensor acc_h = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
+        clear(acc_h);
+        fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_h, sP, sKt);
+
+        // Incoming states.
+        const double d_item = item_dstart(p, it, h, it.rel);
+        for (int e = 0; e < sm.num_reads; ++e) {
+            const fwd::Incoming in = sm.reads[e];
+            if (threadIdx.x < kChunk) {
+                const int r = threadIdx.x;
+                const int64_t pos = it.base + r;
+                float w = 0.f, ex = 0.f;
+                int lev = 0;
+                if (it.rows(r)) {
+                    lev = level_of(pos, in.source_pos);
+                    ex = p.scale * fwd::exp_diff(d_item + sm.cs.g[r] - sm.read_gref[e]);
+                    w = ex * fwd::load_scalar(p.l, it.s.batch, it.s.token_begin + (pos - it.s.start), h, lev);
+                }
+                sm.w[r] = w;
+                sm.e[r] = ex;
+                sm.lev[r] = lev;
+            }
+            for (int vs = 0; vs < p.v_slices; ++vs) {
+                if (in.kind == fwd::kFromSlot) {
+                    const Op* src = static_cast<const Op*>(p.slots) +
+                                    (static_cast<int64_t>(h) * p.items + it.s.item_begin + in.index) * kKMax * p.Vpad +
+                                    vs * kVs;
+                    load_state_slice<Op>(src, p.Vpad, sX);
+                } else {
+                    load_state_levels<Op>(p.initial, it.seq, h, in.level, vs * kVs, p.K, p.V, sm.read_mult[e], sX);
+                }
+                load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * kVs, sA, it.rows, p.V - vs * kVs);
+                wait_tiles();
+                scaled_copy<Op>(sA, sB, sm.w);
+                __syncthreads();
+                fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_h, sB, sX);
+                Tensor acc_z = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kVs>>{});
+                clear(acc_z);
+                fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_z, sQ, sXt);
+#pragma unroll
+                for (int i = 0; i < size(acc_z); ++i) {
+                    const int r = get<0>(cZ(i)), c = get<1>(cZ(i));
+                    const float part = acc_z(i) * float(sA(r, c)) * sm.e[r];
+                    if (part != 0.f) atomicAdd(&sm.dl[r * 64 + sm.lev[r]], part);
+                }
+                __syncthreads();
+            }
+        }
+
+        // q . dq of this head, dl, and the group sum.
+#pragma unroll
+        for (int i = 0; i < size(acc_h); ++i) {
+            const int r = get<0>(cQ(i)), c = get<1>(cQ(i));
+            atomicAdd(&sm.dgq[r], acc_h(i) * float(sQ(r, c)));
+            acc_tot(i) += acc_h(i);
+        }
+        __syncthreads();
+        if (threadIdx.x < kChunk) p.dgq[(static_cast<int64_t>(h) * p.items + item) * kChunk + threadIdx.x] = sm.dgq[threadIdx.x];
+        for (int idx = threadIdx.x; idx < kChunk * p.L; idx += kThreads) {
+            const int r = idx / p.L, lev = idx % p.L;
+            if (!it.rows(r)) continue;
+            const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
+            const ScalarOut& o = p.dl;
+            store_as(o.data, o.dtype, it.s.batch * o.stride_b + tok * o.stride_t + h * o.stride_h + lev * o.stride_l,
+                     lev < 64 ? sm.dl[r * 64 + lev] : 0.f);
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int i = 0; i < size(acc_tot); ++i) {
+        const int r = get<0>(cQ(i)), c = get<1>(cQ(i));
+        if (!it.rows(r) || c >= p.K) continue;
+        const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
+        store_as(p.dq, p.in_dtype, it.s.batch * p.dq_stride[0] + tok * p.dq_stride[1] + grp * p.dq_stride[2] + c * p.dq_stride[3],
+                 acc_tot(i));
+    }
+}
+
+}  // namespace lla::cuda::bwd

@@ -1,0 +1,45 @@
+// Host side of the kernels' tensor vocabulary (cuda/forward/forward_params.h:
+// RowTensor, ScalarTensor, StateTensor): how a caller's lla_tensor becomes a
+// kernel argument, and the packing of row tensors that the tiled kernels
+// cannot read in place. Shared by the forward and the backward planners.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "cuda/forward/forward_params.h"
+#include "loglinear/loglinear.h"
+
+namespace lla::cuda {
+
+constexpr size_t kPlanAlign = 256;  // alignment of every workspace buffer
+
+// Whether the tiled kernels can read a [B,T,X,D] tensor in place: unit stride
+// on D, 16-byte aligned rows and D a whole number of 16-byte vectors.
+bool rows_readable(const lla_tensor& t, int elem_bytes);
+
+// Dense [B,T,X,Dpad] workspace buffer for a tensor that is packed.
+struct Packed {
+    bool packed = false;
+    int64_t dpad = 0;
+    size_t offset = 0;
+    size_t bytes = 0;
+};
+
+// Reserves a packed buffer at *cursor when t is not readable in place
+// (checked sizes: *cursor becomes kSizeOverflow when they do not fit).
+Packed plan_packing(const lla_tensor& t, int elem_bytes, size_t* cursor);
+
+fwd::RowTensor row_tensor(const lla_tensor& t, const Packed& pk, char* ws);
+fwd::ScalarTensor scalar_tensor(const lla_tensor& t);
+fwd::StateTensor state_tensor(const lla_state* st);
+// A canonical [N,H,Ls,K,V] float32 tensor (d_final_state, d_initial_state).
+fwd::StateTensor state_tensor(const lla_tensor* levels);
+
+// Copies tensor t into its dense padded buffer (to_buffer) or back.
+lla_status repack_tensor(const lla_tensor& t, const Packed& pk, char* ws, int elem_bytes, bool to_buffer,
+                         cudaStream_t stream);
+
+}  // namespace lla::cuda
