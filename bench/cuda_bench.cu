@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "core/problem.h"
+#include "cuda/backward/dg_kernel.h"
 #include "cuda/decode/decode_step.h"
 #include "cuda/decode/decode_step_launch.cuh"
 #include "loglinear/loglinear.h"
@@ -352,6 +353,24 @@ void bench_backward(const Options& opt) {
             fwd();
             bwd();
         });
+        // Where the backward's time goes: its passes, from events around each (one run).
+        {
+            cudaEvent_t ev[8];
+            for (cudaEvent_t& e : ev) cuda_ok(cudaEventCreate(&e), "cudaEventCreate");
+            lla::cuda::bwd::set_phase_events(ev);
+            bwd();
+            cuda_ok(cudaDeviceSynchronize(), "phase run");
+            lla::cuda::bwd::set_phase_events(nullptr);
+            const char* names[7] = {"prep", "upsweep", "pieces", "downsweep", "dq", "dkv", "dg"};
+            std::printf("  backward passes (ms):");
+            for (int i = 0; i < 7; ++i) {
+                float t = 0;
+                cuda_ok(cudaEventElapsedTime(&t, ev[i], ev[i + 1]), "cudaEventElapsedTime");
+                std::printf(" %s %.3f", names[i], t);
+            }
+            std::printf("\n");
+            for (cudaEvent_t& e : ev) cudaEventDestroy(e);
+        }
 
         // Check 1 (the timed run's output): dq and dl are causal, so the last
         // sequence's first Tc tokens match the CPU on that prefix.

@@ -194,6 +194,7 @@ public:
         config_.variant = c.variant;
         config_.scale = c.scale;
         config_.backend = options.backend;
+        config_.math_mode = options.math_mode;
     }
 
     const lla_config& config() const { return config_; }

@@ -40,6 +40,7 @@ struct RunOptions {
     ComputeDtype dtype = ComputeDtype::F64;
     int32_t backend = LLA_BACKEND_CPU;  // lla_backend; CUDA puts the tensors in CUDA memory
     int64_t extra_state_levels = 0;     // export states with this many levels beyond the minimum
+    int32_t math_mode = LLA_MATH_EXACT_FP32;  // f32 on a GPU: the SPEC's 1e-5 needs exact float32
 };
 
 // Forward over all tokens, then backward: "o", "dq", "dk", "dv", "dg", "dl"

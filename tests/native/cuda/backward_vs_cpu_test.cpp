@@ -95,7 +95,7 @@ HostState random_state(int64_t N, int64_t H, int64_t Ls, int64_t K, int64_t V, c
 TEST(BackwardVsCpuState, InitialStateAndBothStateGradients) {
     LLA_REQUIRE_GPU();
     const int64_t B = 3, T = 900, H = 4, G = 2, K = 64, V = 32;
-    const M2Problem p = random_problem(B, T, H, G, K, V, 501);
+    const M2Problem p = random_problem(B, T, H, G, K, V, 501, 7);  // l levels for positions up to 70901
     const std::vector<int64_t> pos = {37, 5000, 70001};
     const int64_t Ls = 18;  // bit_length(70001 + 900) + 1
     for (const bool decode_form : {false, true}) {

@@ -526,7 +526,7 @@ double max_gradient_error(const BackwardResult& got, const BackwardResult& ref, 
         report += std::string(name) + "=" + std::to_string(e) + " ";
         if (!(e <= worst)) worst = e;
     }
-    if (which) *which = report;
+    if (which) *which = "rel. errors " + report;
     return worst;
 }
 

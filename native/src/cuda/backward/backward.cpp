@@ -70,10 +70,11 @@ void add_pieces(Plan& plan, int32_t seq, const fwd::SeqInfo& s, int64_t lo, int6
 Plan make_plan(const BackwardProblem& p) {
     Plan plan;
     plan.instance = pick_instance(p);
-    const bool wide = plan.instance == Instance::F32Tf32 || plan.instance == Instance::F32Exact;
-    plan.elem_bytes = wide ? 4 : 2;
-    plan.op_bytes = wide ? 4 : 2;
-    plan.v_slice = wide ? bwd::kVSlice32 : bwd::kVSlice16;
+    const bool f32 = plan.instance == Instance::F32Tf32 || plan.instance == Instance::F32Exact;
+    const bool f32_ops = plan.instance != Instance::Bf16;  // float16 inputs: float operands
+    plan.elem_bytes = f32 ? 4 : 2;
+    plan.op_bytes = f32_ops ? 4 : 2;
+    plan.v_slice = f32_ops ? bwd::kVSlice32 : bwd::kVSlice16;
     const Dims& d = p.dims;
     plan.v_slices = static_cast<int>((d.V + plan.v_slice - 1) / plan.v_slice);
     plan.Vpad = plan.v_slices * plan.v_slice;

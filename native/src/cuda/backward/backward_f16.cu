@@ -1,4 +1,4 @@
-// Backward instantiation: float16 inputs (bfloat16 operands).
+// Backward instantiation: float16 inputs (float operands, TF32 products).
 #include "cuda/backward/backward_instances.h"
 #include "cuda/backward/launch_backward.h"
 

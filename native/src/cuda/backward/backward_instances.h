@@ -9,8 +9,8 @@
 
 namespace lla::cuda::bwd {
 
-// V columns per shared tile of an instance (16-bit inputs: 64, float32: 32);
-// slots and chunk-state gradients are held in the operand type (2 or 4 bytes).
+// V columns per shared tile of an instance (bfloat16 operands: 64, float
+// operands: 32); slots and chunk-state gradients are held in the operand type.
 constexpr int kVSlice16 = 64, kVSlice32 = 32;
 
 lla_status launch_backward_bf16(const BackwardParams& p, cudaStream_t stream);

@@ -80,8 +80,8 @@ struct BackwardParams : fwd::ForwardParams {
     const int32_t* init_pieces;  // [N * 65]: pieces of initial level l of sequence n, n * 65 + l .. + 1
     float* piece_states;         // [H][num_pieces][kKMax][Vpad] fp32 (aliases states)
     void* dstates;               // [H][items][kKMax][Vpad] gradient of each chunk state (state operand type)
-    float* dgq;                  // [H][items][64] q . dq per head
-    float* dgk;                  // [H][items][64] k . dk per head
+    float* dgq;                  // [H][items][64] row sums minus intra-chunk column sums (dg_kernel.h)
+    float* dgk;                  // [H][items][64] column sums over later chunks and the final state
     float* final_state;          // [N][H][final_levels][K][V] the forward's final state (with d_final_state)
     int32_t final_levels;        // levels of final_state: bit_length(largest end position) + 1
 };

@@ -1,8 +1,10 @@
 // Tile configuration and small device helpers of the CUDA backward. The
 // backward computes every product on mma.sync over the forward's swizzled
-// shared tiles (cuda/forward/kernel_traits.h): Op is the MMA operand type
-// (bfloat16 for both 16-bit input dtypes, float for float32 inputs, with
-// TF32 or 3xTF32 atoms), accumulation is float32.
+// shared tiles (cuda/forward/kernel_traits.h): Op is the MMA operand type,
+// accumulation is float32. bfloat16 inputs: bfloat16 operands. float16
+// inputs: float operands on TF32 (every float16 value is exact in TF32,
+// and the scores and states keep float16's 10-bit precision without its
+// range). float32 inputs: TF32 or 3xTF32 atoms.
 #pragma once
 
 #include <cute/tensor.hpp>
@@ -39,7 +41,7 @@ struct BackwardTraits {
 };
 
 using TraitsBf16 = BackwardTraits<cutlass::bfloat16_t, cutlass::bfloat16_t, SM80_16x8x16_F32BF16BF16F32_TN, 16, 64>;
-using TraitsF16 = BackwardTraits<cutlass::half_t, cutlass::bfloat16_t, SM80_16x8x16_F32BF16BF16F32_TN, 16, 64>;
+using TraitsF16 = BackwardTraits<cutlass::half_t, float, fwd::SM80_16x8x8_F32F32F32F32_TN_TF32, 8, 32>;
 using TraitsF32Tf32 = BackwardTraits<float, float, fwd::SM80_16x8x8_F32F32F32F32_TN_TF32, 8, 32>;
 using TraitsF32Exact = BackwardTraits<float, float, fwd::SM80_16x8x8_F32F32F32F32_TN_3xTF32, 8, 32>;
 

@@ -95,7 +95,12 @@ __global__ void __launch_bounds__(kDgThreads) dg_kernel(BackwardParams p) {
     }
 }
 
+cudaEvent_t* g_phase_events = nullptr;
+
 }  // namespace
+
+void set_phase_events(cudaEvent_t* events) { g_phase_events = events; }
+cudaEvent_t* phase_events() { return g_phase_events; }
 
 lla_status launch_dg(const BackwardParams& p, cudaStream_t stream) {
     if (p.N == 0 || p.H == 0) return LLA_OK;

@@ -6,7 +6,8 @@
 // In the last chunk of a sequence whose end is not chunk-aligned, the
 // outgoing states are instead the low levels of d_final_state, each applied
 // to the rows of its bucket. dk is summed over the group's heads in
-// registers; k . dk per head goes to dgk for dg.
+// registers; k . (the outgoing part of dk) per head goes to dgk for dg
+// (the column sums of the terms whose targets lie after the chunk).
 #pragma once
 
 #include "cuda/backward/intra_mask.h"
@@ -93,6 +94,11 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
         Tensor acc_k = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
         clear(acc_k);
         fwd::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc_k, sPmT, sQt);
+#pragma unroll
+        for (int i = 0; i < size(acc_k); ++i) {
+            const int r = get<0>(cK(i)), c = get<1>(cK(i));
+            atomicAdd(&sm.dgk[r], -acc_k(i) * float(sK(r, c)));
+        }
 
         // The outgoing states: entry 0 = the chunk-state gradient, or final levels 1..6.
         const double g_end = sm.cs.g[it.hi - 1 - it.base];

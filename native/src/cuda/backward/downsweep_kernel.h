@@ -1,17 +1,20 @@
 // Pass 4 of the backward: the adjoint of the up-sweep (cuda/forward/
 // upsweep_kernel.h), one thread per (sequence, head, 4 state elements).
 //
-// The up-sweep makes slot i, the dyadic block of chunks of height hh (the
+// The up-sweep makes slot i, the dyadic block of chunks of height hh0 (the
 // trailing ones of chunk index P) ending at P, and the final state's high
-// levels, out of chunk states. Reversed: walking the chunks from the last to
-// the first, acc[hh] holds the gradient of the height-hh block that contains
-// the current chunk (decayed to the chunk's end): it restarts at the block's
-// last chunk with the slot's gradient (the sum of its pieces) plus, for the
-// final state's block of that height, d_final_state; blocks that are right
-// children get none. A chunk state's gradient is the sum over heights.
-// Past the first chunk the remaining sums are the gradients of the initial
-// state's levels that the up-sweep folded in (pending left children above
-// the chunk size, the levels below it through the first chunk).
+// levels, out of chunk states. Reversed, walking the chunks from the last to
+// the first: a chunk state's gradient is the sum, over heights, of the
+// gradient of the left-child block of that height containing the chunk (the
+// slot's gradient, the sum of its pieces, plus d_final_state for the final
+// state's block of that height). Kept as suffix sums cum[hh] = sum over
+// heights >= hh, each with the cumulative decay it is referenced to: at
+// chunk P the heights below hh0 restart (right children: nothing), so
+// dX_P = slot gradient + cum[hh0 + 1] and cum[0..hh0] = dX_P; a step touches
+// hh0 + 2 entries (2 on average), not every height. Past the first chunk the
+// remaining sums are the gradients of the initial state's levels that the
+// up-sweep folded in (pending left children above the chunk size, the levels
+// below it through the first chunk).
 #pragma once
 
 #include "cuda/backward/backward_tiles.h"
@@ -53,53 +56,50 @@ __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
     const int64_t x = s.start + s.length;
     const int64_t p_end = x >> kLog2Item;
     const bool has_final = p.d_final.levels != nullptr;
-    float4 acc[kH], fin[kH];
-#pragma unroll
-    for (int hh = 0; hh < kH; ++hh) {
-        acc[hh] = zero;
-        fin[hh] = zero;
+    const double* dstart = p.dstart + static_cast<int64_t>(h) * (p.items + p.N) + fwd::dstart_index(s, seq, 0);
+    const double d_end = s.nsc > 0 ? dstart[s.nsc] : 0.0;  // the final state's reference
+    // The final state's high levels wait for the last chunk of their block (fin_used marks those taken).
+    float4 cum[kH + 1];
+    double cum_ref[kH + 1];
+    uint64_t fin_used = 0;
+    auto final_level = [&](int hh) {
+        return has_final && ((p_end >> hh) & 1) && kLog2Item + 1 + hh < p.d_final.num_levels
+                   ? load4(p.d_final, kLog2Item + 1 + hh)
+                   : zero;
+    };
+    for (int hh = 0; hh <= kH; ++hh) {
+        cum[hh] = zero;
+        cum_ref[hh] = d_end;
     }
-    if (has_final)
-        for (int hh = 0; hh < kH && (p_end >> hh) != 0; ++hh)
-            if (((p_end >> hh) & 1) && kLog2Item + 1 + hh < p.d_final.num_levels)
-                fin[hh] = load4(p.d_final, kLog2Item + 1 + hh);
 
-    const double* totals = p.totals + static_cast<int64_t>(h) * p.items + s.item_begin;
     Op* dstates = static_cast<Op*>(p.dstates) + (static_cast<int64_t>(h) * p.items + s.item_begin) * stride_item +
                   kk * p.Vpad + vv;
     float4 d_first = zero;  // gradient of the first chunk's state
     for (int i = s.nsc - 1; i >= 0; --i) {
-        if (i + 1 < s.nsc) {
-            const float f = expf(static_cast<float>(totals[i + 1]));
-#pragma unroll
-            for (int hh = 0; hh < kH; ++hh) {
-                acc[hh] = scale4(f, acc[hh]);
-                fin[hh] = scale4(f, fin[hh]);
-            }
-        }
+        const double D = dstart[i + 1];  // cumulative decay at the end of chunk i
         const int64_t P = s.sc0 + i;
         int hh0 = 0;
-        while (hh0 < kH && ((P >> hh0) & 1)) acc[hh0++] = zero;
+        while (hh0 < kH && ((P >> hh0) & 1)) ++hh0;
+        float4 d = scale4(expf(static_cast<float>(cum_ref[hh0 + 1] - D)), cum[hh0 + 1]);
         if (hh0 < kH) {
-            float4 a = pieces_sum(p.slot_pieces[s.item_begin + i], p.slot_pieces[s.item_begin + i + 1]);
+            d = add4(d, pieces_sum(p.slot_pieces[s.item_begin + i], p.slot_pieces[s.item_begin + i + 1]));
             if (((p_end >> hh0) & 1) && (P >> (hh0 + 1)) == (p_end >> (hh0 + 1))) {
-                a = add4(a, fin[hh0]);
-                fin[hh0] = zero;
+                d = add4(d, scale4(expf(static_cast<float>(d_end - D)), final_level(hh0)));
+                fin_used |= uint64_t(1) << hh0;
             }
-            acc[hh0] = a;
         }
-        float4 d = zero;
-#pragma unroll
-        for (int hh = 0; hh < kH; ++hh) d = add4(d, acc[hh]);
+        for (int hh = 0; hh <= hh0 && hh <= kH; ++hh) {
+            cum[hh] = d;
+            cum_ref[hh] = D;
+        }
         fwd::store4(dstates + i * stride_item, d);
         if (i == 0) d_first = d;
     }
 
     if (p.d_initial.levels == nullptr || p.initial.levels == nullptr) return;
     const uint64_t n = static_cast<uint64_t>(s.start);
-    const double d0 = s.nsc > 0 ? totals[0] : 0.0;
+    const double d0 = s.nsc > 0 ? dstart[1] : 0.0;  // end of the first chunk
     const float e0 = expf(static_cast<float>(d0));
-    const double d_end = s.nsc > 0 ? p.dstart[static_cast<int64_t>(h) * (p.items + p.N) + fwd::dstart_index(s, seq, s.nsc)] : 0.0;
     const float e_end = expf(static_cast<float>(d_end));
     const StateTensor& out = p.d_initial;
     for (int l = 0; l < out.num_levels; ++l) {
@@ -109,11 +109,11 @@ __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
             g = pieces_sum(p.init_pieces[seq * 65 + l], p.init_pieces[seq * 65 + l + 1]);
             if (l > kLog2Item) {
                 const int hh = l - kLog2Item - 1;
-                float4 up = zero;
-                for (int h2 = hh + 1; h2 < kH; ++h2) up = add4(up, acc[h2]);
-                if (s.nsc == 0) up = zero;
-                if (hh < kH) up = add4(up, fin[hh]);  // the final state's block of this height is the level itself
-                g = add4(g, scale4(e0, up));
+                // The blocks above this level that contain the first chunk, decayed to its end.
+                if (s.nsc > 0 && hh + 1 <= kH)
+                    g = add4(g, scale4(e0 * expf(static_cast<float>(cum_ref[hh + 1] - d0)), cum[hh + 1]));
+                // The final state's block of this height, when it is the level itself.
+                if (hh < kH && ((fin_used >> hh) & 1) == 0) g = add4(g, scale4(e_end, final_level(hh)));
             } else if (s.nsc > 0) {
                 g = add4(g, scale4(e0, d_first));
             }

@@ -4,8 +4,10 @@
 //   incoming: for each state X the chunk reads (cuda/forward/forward_common.h,
 //             for_each_incoming at chunk granularity), with w_i = scale l[i, lev_i] exp(G_i - G_ref):
 //             dq += diag(w) dO X^T,  dl[i, lev_i] += scale exp(G_i - G_ref) (Q X)_i . dO_i
-// dq is summed over the group's heads in registers; q . dq per head goes to
-// dgq for dg; dl rows are written whole (zero at levels nothing reads).
+// dq is summed over the group's heads in registers; dl rows are written
+// whole (zero at levels nothing reads). dgq gets, per head, the part of
+// dg's dG_t this chunk knows in float32 (dg.cu): the row sums of the terms
+// A[t,s] of its targets minus the column sums of its intra-chunk sources.
 #pragma once
 
 #include "cuda/backward/intra_mask.h"
@@ -98,8 +100,16 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
         Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
         do_times_v<Traits>(p, it, h, acc_dp, sA, sB);
         for_each_masked<Traits>(it, sm.cs, [&](int i, int r, int c, int lev, bool ok, float decay) {
-            if (ok) atomicAdd(&sm.dl[r * 64 + lev], p.scale * acc_s(i) * acc_dp(i) * decay);
-            tP(i) = Op(ok ? p.scale * sm.cs.l[r * (kLog2Item + 1) + lev] * decay * acc_dp(i) : 0.f);
+            const float lv = sm.cs.l[r * (kLog2Item + 1) + lev];
+            if (ok) {
+                const float a = p.scale * acc_s(i) * acc_dp(i) * decay;
+                atomicAdd(&sm.dl[r * 64 + lev], a);
+                if (r != c) {
+                    atomicAdd(&sm.dgq[r], lv * a);
+                    atomicAdd(&sm.dgq[c], -lv * a);
+                }
+            }
+            tP(i) = Op(ok ? p.scale * lv * decay * acc_dp(i) : 0.f);
         });
         __syncthreads();
         Tensor acc_h = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
@@ -144,21 +154,19 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
 #pragma unroll
                 for (int i = 0; i < size(acc_z); ++i) {
                     const int r = get<0>(cZ(i)), c = get<1>(cZ(i));
-                    const float part = acc_z(i) * float(sA(r, c)) * sm.e[r];
-                    if (part != 0.f) atomicAdd(&sm.dl[r * 64 + sm.lev[r]], part);
+                    const float part = acc_z(i) * float(sA(r, c));
+                    if (part != 0.f) {
+                        atomicAdd(&sm.dl[r * 64 + sm.lev[r]], part * sm.e[r]);
+                        atomicAdd(&sm.dgq[r], part * sm.w[r]);
+                    }
                 }
                 __syncthreads();
             }
         }
 
-        // q . dq of this head, dl, and the group sum.
+        // The group sum, dgq and dl of this head.
 #pragma unroll
-        for (int i = 0; i < size(acc_h); ++i) {
-            const int r = get<0>(cQ(i)), c = get<1>(cQ(i));
-            atomicAdd(&sm.dgq[r], acc_h(i) * float(sQ(r, c)));
-            acc_tot(i) += acc_h(i);
-        }
-        __syncthreads();
+        for (int i = 0; i < size(acc_h); ++i) acc_tot(i) += acc_h(i);
         if (threadIdx.x < kChunk) p.dgq[(static_cast<int64_t>(h) * p.items + item) * kChunk + threadIdx.x] = sm.dgq[threadIdx.x];
         for (int idx = threadIdx.x; idx < kChunk * p.L; idx += kThreads) {
             const int r = idx / p.L, lev = idx % p.L;

@@ -46,9 +46,15 @@ lla_status launch_backward(const BackwardParams& params, cudaStream_t stream) {
         return LLA_OK;
     };
     const unsigned H = static_cast<unsigned>(p.H), G = static_cast<unsigned>(p.G);
+    cudaEvent_t* events = phase_events();
+    auto mark = [&](int pass) {
+        if (events != nullptr) cudaEventRecord(events[pass], stream);
+    };
+    mark(0);
     LLA_TRY_STATUS(over_items([&](unsigned n) { prep_kernel<Traits><<<dim3(n, H), kThreads, kPrep, stream>>>(p); }));
 
     // The forward's up-sweep over chunk states (and, for <dF, F>, the final state).
+    mark(1);
     fwd::ForwardParams fp = p;
     fp.final_state = fwd::StateTensor{};
     const bool with_final = p.final_state != nullptr && p.d_final.levels != nullptr;
@@ -72,6 +78,7 @@ lla_status launch_backward(const BackwardParams& params, cudaStream_t stream) {
         LLA_CUDA_TRY(cudaGetLastError(), "launch of final_state_kernel (backward)");
     }
 
+    mark(2);
     for (int64_t off = 0; off < p.num_pieces; off += kMaxGridX) {
         p.item_offset = off;
         const dim3 grid(static_cast<unsigned>(std::min(kMaxGridX, p.num_pieces - off)), H * p.v_slices);
@@ -79,11 +86,17 @@ lla_status launch_backward(const BackwardParams& params, cudaStream_t stream) {
         LLA_CUDA_TRY(cudaGetLastError(), "launch of pieces_kernel");
     }
     p.item_offset = 0;
+    mark(3);
     downsweep_kernel<Op><<<sweep_grid, 128, 0, stream>>>(p);
     LLA_CUDA_TRY(cudaGetLastError(), "launch of downsweep_kernel");
+    mark(4);
     LLA_TRY_STATUS(over_items([&](unsigned n) { dq_kernel<Traits><<<dim3(n, G), kThreads, kDq, stream>>>(p); }));
+    mark(5);
     LLA_TRY_STATUS(over_items([&](unsigned n) { dkv_kernel<Traits><<<dim3(n, G), kThreads, kDkv, stream>>>(p); }));
-    return launch_dg(p, stream);
+    mark(6);
+    LLA_TRY_STATUS(launch_dg(p, stream));
+    mark(7);
+    return LLA_OK;
 }
 
 }  // namespace lla::cuda::bwd
