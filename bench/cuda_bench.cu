@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "core/problem.h"
+#include "cuda/backward/backward.h"
 #include "cuda/backward/dg_kernel.h"
 #include "cuda/decode/decode_step.h"
 #include "cuda/decode/decode_step_launch.cuh"
@@ -353,12 +354,29 @@ void bench_backward(const Options& opt) {
             fwd();
             bwd();
         });
-        // Where the backward's time goes: its passes, from events around each (one run).
+        // Where the backward's time goes: its passes, from events around each,
+        // in one call of the backend's entry point (the static library's copy,
+        // whose event hook this binary can set).
         {
+            lla::BackwardProblem bp{};
+            bp.config = cfg;
+            bp.dims.B = B;
+            bp.dims.T = T;
+            bp.dims.H = H;
+            bp.dims.G = G;
+            bp.dims.K = K;
+            bp.dims.V = V;
+            bp.dims.L = L;
+            bp.dims.N = B;
+            bp.precision = lla::Precision::F32;
+            bp.inputs = in;
+            for (int64_t b = 0; b < B; ++b) bp.sequences.push_back(lla::Sequence{b, 0, T, 0});
+            bp.d_o = &dout;
+            bp.grads = grads;
             cudaEvent_t ev[8];
             for (cudaEvent_t& e : ev) cuda_ok(cudaEventCreate(&e), "cudaEventCreate");
             lla::cuda::bwd::set_phase_events(ev);
-            bwd();
+            lla_ok(lla::cuda::backward(bp, ws.ptr, nullptr), "lla::cuda::backward");
             cuda_ok(cudaDeviceSynchronize(), "phase run");
             lla::cuda::bwd::set_phase_events(nullptr);
             const char* names[7] = {"prep", "upsweep", "pieces", "downsweep", "dq", "dkv", "dg"};

@@ -43,10 +43,11 @@ struct Plan {
     std::vector<int32_t> slot_pieces;  // [items + 1]
     std::vector<int32_t> init_pieces;  // [N * 65 + 1]
     int final_levels = 0;              // levels of the final-state scratch (0: no d_final_state)
+    int head_splits = 1;
     Packed q, k, v, d_o;
     size_t off_seqs = 0, off_items = 0, off_pieces = 0, off_slot_pieces = 0, off_init_pieces = 0, off_gloc = 0,
            off_totals = 0, off_dstart = 0, off_states = 0, off_slots = 0, off_dstates = 0, off_dgq = 0, off_dgk = 0,
-           off_final = 0, total = 0;
+           off_final = 0, off_partial = 0, total = 0;
 };
 
 // Appends the pieces of readers [lo, hi) (positions of sequence seq) of one state.
@@ -139,6 +140,17 @@ Plan make_plan(const BackwardProblem& p) {
         plan.final_levels = levels;
     }
 
+    // Head splits: more CTAs per (chunk, group) when a group has many heads,
+    // within 8 per chunk and 512 MiB of partial sums.
+    const int64_t hpg = d.H / d.G;
+    for (int64_t sp = std::min<int64_t>(hpg, std::max<int64_t>(1, 8 / d.G)); sp > 1; --sp) {
+        const double bytes = double(sp) * double(d.G) * double(items) * fwd::kChunk * fwd::kKMax * 4;
+        if (hpg % sp == 0 && bytes <= double(512u << 20)) {
+            plan.head_splits = static_cast<int>(sp);
+            break;
+        }
+    }
+
     size_t cur = 0;
     auto take = [&](std::initializer_list<size_t> factors) {
         const size_t at = cur;
@@ -160,8 +172,11 @@ Plan make_plan(const BackwardProblem& p) {
     plan.off_states = take({h, std::max(its, pcs), kmax, vpad, sizeof(float)});
     plan.off_slots = take({h, its, kmax, vpad, static_cast<size_t>(plan.op_bytes)});
     plan.off_dstates = take({h, its, kmax, vpad, static_cast<size_t>(plan.op_bytes)});
-    plan.off_dgq = take({h, its, chunk, sizeof(float)});
-    plan.off_dgk = take({h, its, chunk, sizeof(float)});
+    plan.off_dgq = take({h, its, chunk, sizeof(double)});
+    plan.off_dgk = take({h, its, chunk, sizeof(double)});
+    if (plan.head_splits > 1)
+        plan.off_partial = take({static_cast<size_t>(plan.head_splits), static_cast<size_t>(d.G), its, chunk, kmax,
+                                 sizeof(float)});
     if (plan.final_levels > 0)
         plan.off_final = take({n, h, static_cast<size_t>(plan.final_levels), static_cast<size_t>(d.K),
                                static_cast<size_t>(d.V), sizeof(float)});
@@ -282,8 +297,10 @@ lla_status backward(const BackwardProblem& p, void* workspace, cudaStream_t stre
     bp.init_pieces = reinterpret_cast<const int32_t*>(ws + plan.off_init_pieces);
     bp.piece_states = reinterpret_cast<float*>(ws + plan.off_states);
     bp.dstates = ws + plan.off_dstates;
-    bp.dgq = reinterpret_cast<float*>(ws + plan.off_dgq);
-    bp.dgk = reinterpret_cast<float*>(ws + plan.off_dgk);
+    bp.dgq = reinterpret_cast<double*>(ws + plan.off_dgq);
+    bp.dgk = reinterpret_cast<double*>(ws + plan.off_dgk);
+    bp.head_splits = plan.head_splits;
+    bp.group_partial = plan.head_splits > 1 ? reinterpret_cast<float*>(ws + plan.off_partial) : nullptr;
     bp.final_state = plan.final_levels > 0 ? reinterpret_cast<float*>(ws + plan.off_final) : nullptr;
     bp.final_levels = plan.final_levels;
 

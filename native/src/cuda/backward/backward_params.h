@@ -18,9 +18,11 @@
 //                up-sweep, a reverse binary-counter scan turning slot
 //                gradients (sums of pieces) and d_final_state into the
 //                gradient of every chunk state, and d_initial_state.
-//  5. dq         per (chunk, group): dq (summed over the group's heads in
-//                registers), dl, and q . dq per head.
-//  6. dkv        per (chunk, group): dk (summed likewise), dv, k . dk per head.
+//  5. dq         per (chunk, group, head split): dq (summed over the split's
+//                heads in registers; group_sum adds the splits), dl, dG's
+//                row sums.
+//  6. dkv        per (chunk, group, head split): dk (summed likewise), dv,
+//                dG's column sums over later chunks.
 //  7. dg         per (sequence, head): dG_t = q.dq - k.dk (+ <dF, F> at the
 //                last token), reverse cumulative sum -> dg.
 #pragma once
@@ -80,8 +82,10 @@ struct BackwardParams : fwd::ForwardParams {
     const int32_t* init_pieces;  // [N * 65]: pieces of initial level l of sequence n, n * 65 + l .. + 1
     float* piece_states;         // [H][num_pieces][kKMax][Vpad] fp32 (aliases states)
     void* dstates;               // [H][items][kKMax][Vpad] gradient of each chunk state (state operand type)
-    float* dgq;                  // [H][items][64] row sums minus intra-chunk column sums (dg_kernel.h)
-    float* dgk;                  // [H][items][64] column sums over later chunks and the final state
+    double* dgq;                 // [H][items][64] row sums minus intra-chunk column sums (dg_kernel.h)
+    double* dgk;                 // [H][items][64] column sums over later chunks and the final state
+    int32_t head_splits;         // CTAs sharing one group's heads in the dq and dkv passes
+    float* group_partial;        // [head_splits][G][items][64][kKMax] their dq (then dk) sums, when > 1
     float* final_state;          // [N][H][final_levels][K][V] the forward's final state (with d_final_state)
     int32_t final_levels;        // levels of final_state: bit_length(largest end position) + 1
 };

@@ -49,7 +49,7 @@ __global__ void __launch_bounds__(kDgThreads) dg_kernel(BackwardParams p) {
         const int64_t pos = s.start + t;
         const int64_t item = s.item_begin + ((pos >> kLog2Item) - s.sc0);
         const int64_t at = (static_cast<int64_t>(h) * p.items + item) * kChunk + (pos & (kChunk - 1));
-        double v = static_cast<double>(p.dgq[at]) - static_cast<double>(p.dgk[at]);
+        double v = p.dgq[at] - p.dgk[at];
         if (t == s.length - 1) v += fdot;
         return v;
     };

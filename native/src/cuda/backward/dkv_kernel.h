@@ -1,15 +1,17 @@
-// Pass 6 of the backward, per (chunk item, group): for every head of the
-// group, the source side of the chunk's tokens:
+// Pass 6 of the backward, per (chunk item, group, head split): for the heads
+// of its share of the group, the source side of the chunk's tokens:
 //   intra:    dk += scale (M o dP)^T Q,   dv += scale (M o S)^T dO
 //   outgoing: with D the gradient of the chunk state (downsweep_kernel.h) and
 //             u_j = exp(G_end - G_j):  dk += diag(u) V D^T,  dv += diag(u) K D
 // In the last chunk of a sequence whose end is not chunk-aligned, the
 // outgoing states are instead the low levels of d_final_state, each applied
-// to the rows of its bucket. dk is summed over the group's heads in
-// registers; k . (the outgoing part of dk) per head goes to dgk for dg
-// (the column sums of the terms whose targets lie after the chunk).
+// to the rows of its bucket. dk is summed over the CTA's heads in registers
+// (as dq, dq_kernel.h); k . (the outgoing part of dk) per head goes to dgk
+// for dg (the column sums of the terms whose targets lie after the chunk).
 #pragma once
 
+#include "cuda/backward/dq_kernel.h"
+#include "cuda/backward/fragment_sums.h"
 #include "cuda/backward/intra_mask.h"
 
 namespace lla::cuda::bwd {
@@ -28,7 +30,7 @@ struct DkvSmem {
     alignas(128) Op x[kKMax * Traits::kVs];     // an outgoing gradient-state slice
     ChunkScalars cs;
     float u[kChunk];
-    float dgk[kChunk];
+    double dgk[kChunk];
 };
 
 template <class Traits>
@@ -39,7 +41,11 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     auto& sm = *reinterpret_cast<DkvSmem<Traits>*>(smem_raw);
     const int64_t item = p.item_offset + blockIdx.x;
-    const int grp = blockIdx.y;
+    const int grp = blockIdx.y / p.head_splits;
+    const int split = blockIdx.y % p.head_splits;
+    const int heads = p.heads_per_group / p.head_splits;
+    const int h_begin = grp * p.heads_per_group + split * heads;
+    const bool one_slice = p.v_slices == 1;  // dO and V stay in sA, sB for the whole head
     const ItemInfo it = item_info(p, item);
     const int64_t token0 = it.s.token_begin + (it.base - it.s.start);
     const int64_t x_end = it.s.start + it.s.length;
@@ -78,9 +84,9 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
     Tensor tPm = thr.partition_C(sPm);
     Tensor tSm = thr.partition_C(sSm);
 
-    for (int h = grp * p.heads_per_group; h < (grp + 1) * p.heads_per_group; ++h) {
+    for (int h = h_begin; h < h_begin + heads; ++h) {
         load_chunk_scalars(p, it, item, h, sm.cs);
-        if (threadIdx.x < kChunk) sm.dgk[threadIdx.x] = 0.f;
+        if (threadIdx.x < kChunk) sm.dgk[threadIdx.x] = 0.0;
         __syncthreads();
 
         Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
@@ -94,19 +100,18 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
         Tensor acc_k = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
         clear(acc_k);
         fwd::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc_k, sPmT, sQt);
-#pragma unroll
-        for (int i = 0; i < size(acc_k); ++i) {
-            const int r = get<0>(cK(i)), c = get<1>(cK(i));
-            atomicAdd(&sm.dgk[r], -acc_k(i) * float(sK(r, c)));
-        }
+        add_row_sums(acc_k, cK, [&](int i) { return -double(acc_k(i)) * float(sK(get<0>(cK(i)), get<1>(cK(i)))); },
+                     sm.dgk);
 
         // The outgoing states: entry 0 = the chunk-state gradient, or final levels 1..6.
         const double g_end = sm.cs.g[it.hi - 1 - it.base];
         const int num_out = final_low ? kLog2Item : 1;
         for (int vs = 0; vs < p.v_slices; ++vs) {
-            load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * kVs, sA, it.rows, p.V - vs * kVs);
-            load_rows<Element, Op>(p.v, it.s.batch, token0, h, vs * kVs, sB, it.rows, p.V - vs * kVs);
-            wait_tiles();
+            if (!one_slice) {
+                load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * kVs, sA, it.rows, p.V - vs * kVs);
+                load_rows<Element, Op>(p.v, it.s.batch, token0, h, vs * kVs, sB, it.rows, p.V - vs * kVs);
+                wait_tiles();
+            }
             Tensor acc_v = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kVs>>{});
             clear(acc_v);
             fwd::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc_v, sSmT, sAt);
@@ -151,25 +156,16 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
             __syncthreads();
         }
 
+        add_row_sums(acc_k, cK, [&](int i) { return double(acc_k(i)) * float(sK(get<0>(cK(i)), get<1>(cK(i)))); },
+                     sm.dgk);
 #pragma unroll
-        for (int i = 0; i < size(acc_k); ++i) {
-            const int r = get<0>(cK(i)), c = get<1>(cK(i));
-            atomicAdd(&sm.dgk[r], acc_k(i) * float(sK(r, c)));
-            acc_tot(i) += acc_k(i);
-        }
+        for (int i = 0; i < size(acc_k); ++i) acc_tot(i) += acc_k(i);
         __syncthreads();
         if (threadIdx.x < kChunk) p.dgk[(static_cast<int64_t>(h) * p.items + item) * kChunk + threadIdx.x] = sm.dgk[threadIdx.x];
         __syncthreads();
     }
 
-#pragma unroll
-    for (int i = 0; i < size(acc_tot); ++i) {
-        const int r = get<0>(cK(i)), c = get<1>(cK(i));
-        if (!it.rows(r) || c >= p.K) continue;
-        const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
-        store_as(p.dk, p.in_dtype, it.s.batch * p.dk_stride[0] + tok * p.dk_stride[1] + grp * p.dk_stride[2] + c * p.dk_stride[3],
-                 acc_tot(i));
-    }
+    store_group_rows(p, it, item, grp, split, acc_tot, cK, p.dk, p.dk_stride);
 }
 
 }  // namespace lla::cuda::bwd

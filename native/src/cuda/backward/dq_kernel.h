@@ -1,15 +1,18 @@
-// Pass 5 of the backward, per (chunk item, group): for every head of the
-// group, the target side of the chunk's tokens:
+// Pass 5 of the backward, per (chunk item, group, head split): for the heads
+// of its share of the group, the target side of the chunk's tokens:
 //   intra:    dq += scale (M o dP) K,   dl[i, lev] += scale sum_j S dP exp(G_i - G_j)
 //   incoming: for each state X the chunk reads (cuda/forward/forward_common.h,
 //             for_each_incoming at chunk granularity), with w_i = scale l[i, lev_i] exp(G_i - G_ref):
 //             dq += diag(w) dO X^T,  dl[i, lev_i] += scale exp(G_i - G_ref) (Q X)_i . dO_i
-// dq is summed over the group's heads in registers; dl rows are written
+// dq is summed over the CTA's heads in registers and written (one split) or
+// left as a float32 partial for group_sum (several); dl rows are written
 // whole (zero at levels nothing reads). dgq gets, per head, the part of
-// dg's dG_t this chunk knows in float32 (dg.cu): the row sums of the terms
-// A[t,s] of its targets minus the column sums of its intra-chunk sources.
+// dg's dG_t this chunk knows (dg_kernel.h): the row sums of the terms
+// A[t,s] of its targets minus the column sums of its intra-chunk sources,
+// accumulated in double.
 #pragma once
 
+#include "cuda/backward/fragment_sums.h"
 #include "cuda/backward/intra_mask.h"
 
 namespace lla::cuda::bwd {
@@ -27,7 +30,7 @@ struct DqSmem {
     alignas(128) Op x[kKMax * Traits::kVs];    // an incoming state slice
     ChunkScalars cs;
     float dl[kChunk * 64];                     // dl[row, level]
-    float dgq[kChunk];
+    double dgq[kChunk];
     float w[kChunk], e[kChunk];
     int lev[kChunk];
     fwd::Incoming reads[kMaxReads];
@@ -35,6 +38,27 @@ struct DqSmem {
     float read_mult[kMaxReads];
     int num_reads;
 };
+
+// Writes a (64 x kKMax) accumulator of group grp: the gradient itself (in
+// p.in_dtype, strides `stride`) when one CTA holds every head of the group,
+// else the float32 partial of head split `split` for group_sum.
+template <class Acc, class Coord>
+__device__ __forceinline__ void store_group_rows(const BackwardParams& p, const ItemInfo& it, int64_t item, int grp,
+                                                 int split, const Acc& acc, const Coord& coord, void* out,
+                                                 const int64_t* stride) {
+#pragma unroll
+    for (int i = 0; i < size(acc); ++i) {
+        const int r = get<0>(coord(i)), c = get<1>(coord(i));
+        if (p.head_splits > 1) {
+            p.group_partial[((static_cast<int64_t>(split) * p.G + grp) * p.items + item) * (kChunk * kKMax) +
+                            r * kKMax + c] = acc(i);
+            continue;
+        }
+        if (!it.rows(r) || c >= p.K) continue;
+        const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
+        store_as(out, p.in_dtype, it.s.batch * stride[0] + tok * stride[1] + grp * stride[2] + c * stride[3], acc(i));
+    }
+}
 
 template <class Traits>
 __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
@@ -44,10 +68,14 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     auto& sm = *reinterpret_cast<DqSmem<Traits>*>(smem_raw);
     const int64_t item = p.item_offset + blockIdx.x;
-    const int grp = blockIdx.y;
+    const int grp = blockIdx.y / p.head_splits;
+    const int split = blockIdx.y % p.head_splits;
+    const int heads = p.heads_per_group / p.head_splits;
+    const int h_begin = grp * p.heads_per_group + split * heads;
     const ItemInfo it = item_info(p, item);
     const int64_t token0 = it.s.token_begin + (it.base - it.s.start);
     const bool has_initial = p.initial.levels != nullptr;
+    const bool one_slice = p.v_slices == 1;  // dO stays in sA for the whole head
 
     Tensor sQ = make_tensor(make_smem_ptr(sm.q), typename Traits::LayoutQK{});
     Tensor sK = make_tensor(make_smem_ptr(sm.k), typename Traits::LayoutQK{});
@@ -69,14 +97,15 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
     fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_s, sQ, sK);
     Tensor acc_tot = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
     clear(acc_tot);
+    Tensor cS = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
     Tensor cQ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kKMax>>{}));
     Tensor cZ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
     Tensor tP = thr.partition_C(sP);
 
-    for (int h = grp * p.heads_per_group; h < (grp + 1) * p.heads_per_group; ++h) {
+    for (int h = h_begin; h < h_begin + heads; ++h) {
         load_chunk_scalars(p, it, item, h, sm.cs);
         for (int idx = threadIdx.x; idx < kChunk * 64; idx += kThreads) sm.dl[idx] = 0.f;
-        if (threadIdx.x < kChunk) sm.dgq[threadIdx.x] = 0.f;
+        if (threadIdx.x < kChunk) sm.dgq[threadIdx.x] = 0.0;
         if (threadIdx.x == 0) {
             int count = 0;
             const int64_t dbase = static_cast<int64_t>(h) * (p.items + p.N);
@@ -96,21 +125,42 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
         }
         __syncthreads();
 
-        // Intra-chunk.
+        // Intra-chunk: dl's levels 0..6 and dG's row and column sums, reduced
+        // per lane, then over the lanes sharing a row or a column.
         Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
         do_times_v<Traits>(p, it, h, acc_dp, sA, sB);
+        float bins[2][kLog2Item + 1];
+        double rows_dg[2] = {0.0, 0.0};
+        int row_of[2] = {0, 8};
+#pragma unroll
+        for (int ri = 0; ri < 2; ++ri)
+#pragma unroll
+            for (int lv = 0; lv <= kLog2Item; ++lv) bins[ri][lv] = 0.f;
         for_each_masked<Traits>(it, sm.cs, [&](int i, int r, int c, int lev, bool ok, float decay) {
             const float lv = sm.cs.l[r * (kLog2Item + 1) + lev];
-            if (ok) {
-                const float a = p.scale * acc_s(i) * acc_dp(i) * decay;
-                atomicAdd(&sm.dl[r * 64 + lev], a);
-                if (r != c) {
-                    atomicAdd(&sm.dgq[r], lv * a);
-                    atomicAdd(&sm.dgq[c], -lv * a);
-                }
-            }
+            const float a = ok ? p.scale * acc_s(i) * acc_dp(i) * decay : 0.f;
+            const int ri = fragment_row_slot(r);
+            row_of[ri] = r;
+#pragma unroll
+            for (int b = 0; b <= kLog2Item; ++b) bins[ri][b] += b == lev ? a : 0.f;
+            const double la = r != c ? double(lv) * a : 0.0;
+            rows_dg[ri] += la;
+            const double col = column_sum(-la);  // the same column on the lanes with this lane % 4
+            if (threadIdx.x % 32 < 4) atomicAdd(&sm.dgq[c], col);
             tP(i) = Op(ok ? p.scale * lv * decay * acc_dp(i) : 0.f);
         });
+#pragma unroll
+        for (int ri = 0; ri < 2; ++ri) {
+            const double rs = quad_sum(rows_dg[ri]);
+            float bs[kLog2Item + 1];
+#pragma unroll
+            for (int b = 0; b <= kLog2Item; ++b) bs[b] = quad_sum(bins[ri][b]);
+            if ((threadIdx.x & 3) == 0) {
+                atomicAdd(&sm.dgq[row_of[ri]], rs);
+#pragma unroll
+                for (int b = 0; b <= kLog2Item; ++b) atomicAdd(&sm.dl[row_of[ri] * 64 + b], bs[b]);
+            }
+        }
         __syncthreads();
         Tensor acc_h = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
         clear(acc_h);
@@ -143,7 +193,8 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
                 } else {
                     load_state_levels<Op>(p.initial, it.seq, h, in.level, vs * kVs, p.K, p.V, sm.read_mult[e], sX);
                 }
-                load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * kVs, sA, it.rows, p.V - vs * kVs);
+                if (!one_slice)
+                    load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * kVs, sA, it.rows, p.V - vs * kVs);
                 wait_tiles();
                 scaled_copy<Op>(sA, sB, sm.w);
                 __syncthreads();
@@ -151,20 +202,29 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
                 Tensor acc_z = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kVs>>{});
                 clear(acc_z);
                 fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_z, sQ, sXt);
+                // (Q X)_i . dO_i: dl at the row's level, dG's row sum with l.
+                float part[2] = {0.f, 0.f};
+                int row[2] = {0, 8};
 #pragma unroll
                 for (int i = 0; i < size(acc_z); ++i) {
                     const int r = get<0>(cZ(i)), c = get<1>(cZ(i));
-                    const float part = acc_z(i) * float(sA(r, c));
-                    if (part != 0.f) {
-                        atomicAdd(&sm.dl[r * 64 + sm.lev[r]], part * sm.e[r]);
-                        atomicAdd(&sm.dgq[r], part * sm.w[r]);
+                    part[fragment_row_slot(r)] += acc_z(i) * float(sA(r, c));
+                    row[fragment_row_slot(r)] = r;
+                }
+#pragma unroll
+                for (int ri = 0; ri < 2; ++ri) {
+                    const float s = quad_sum(part[ri]);
+                    if ((threadIdx.x & 3) == 0 && s != 0.f) {
+                        const int r = row[ri];
+                        atomicAdd(&sm.dl[r * 64 + sm.lev[r]], s * sm.e[r]);
+                        atomicAdd(&sm.dgq[r], double(s) * sm.w[r]);
                     }
                 }
                 __syncthreads();
             }
         }
 
-        // The group sum, dgq and dl of this head.
+        // The CTA's sum over heads, this head's dgq and dl.
 #pragma unroll
         for (int i = 0; i < size(acc_h); ++i) acc_tot(i) += acc_h(i);
         if (threadIdx.x < kChunk) p.dgq[(static_cast<int64_t>(h) * p.items + item) * kChunk + threadIdx.x] = sm.dgq[threadIdx.x];
@@ -174,19 +234,12 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
             const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
             const ScalarOut& o = p.dl;
             store_as(o.data, o.dtype, it.s.batch * o.stride_b + tok * o.stride_t + h * o.stride_h + lev * o.stride_l,
-                     lev < 64 ? sm.dl[r * 64 + lev] : 0.f);
+                     sm.dl[r * 64 + lev]);
         }
         __syncthreads();
     }
-
-#pragma unroll
-    for (int i = 0; i < size(acc_tot); ++i) {
-        const int r = get<0>(cQ(i)), c = get<1>(cQ(i));
-        if (!it.rows(r) || c >= p.K) continue;
-        const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
-        store_as(p.dq, p.in_dtype, it.s.batch * p.dq_stride[0] + tok * p.dq_stride[1] + grp * p.dq_stride[2] + c * p.dq_stride[3],
-                 acc_tot(i));
-    }
+    (void)cS;
+    store_group_rows(p, it, item, grp, split, acc_tot, cQ, p.dq, p.dq_stride);
 }
 
 }  // namespace lla::cuda::bwd

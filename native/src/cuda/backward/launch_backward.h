@@ -8,6 +8,7 @@
 #include "cuda/backward/dkv_kernel.h"
 #include "cuda/backward/downsweep_kernel.h"
 #include "cuda/backward/dq_kernel.h"
+#include "cuda/backward/group_sum.h"
 #include "cuda/backward/pieces_kernel.h"
 #include "cuda/backward/prep_kernel.h"
 #include "cuda/common/cuda_status.h"
@@ -45,7 +46,7 @@ lla_status launch_backward(const BackwardParams& params, cudaStream_t stream) {
         p.item_offset = 0;
         return LLA_OK;
     };
-    const unsigned H = static_cast<unsigned>(p.H), G = static_cast<unsigned>(p.G);
+    const unsigned H = static_cast<unsigned>(p.H), GS = static_cast<unsigned>(p.G * p.head_splits);
     cudaEvent_t* events = phase_events();
     auto mark = [&](int pass) {
         if (events != nullptr) cudaEventRecord(events[pass], stream);
@@ -90,9 +91,11 @@ lla_status launch_backward(const BackwardParams& params, cudaStream_t stream) {
     downsweep_kernel<Op><<<sweep_grid, 128, 0, stream>>>(p);
     LLA_CUDA_TRY(cudaGetLastError(), "launch of downsweep_kernel");
     mark(4);
-    LLA_TRY_STATUS(over_items([&](unsigned n) { dq_kernel<Traits><<<dim3(n, G), kThreads, kDq, stream>>>(p); }));
+    LLA_TRY_STATUS(over_items([&](unsigned n) { dq_kernel<Traits><<<dim3(n, GS), kThreads, kDq, stream>>>(p); }));
+    if (p.head_splits > 1) LLA_TRY_STATUS(launch_group_sum(p, p.dq, p.dq_stride, stream));
     mark(5);
-    LLA_TRY_STATUS(over_items([&](unsigned n) { dkv_kernel<Traits><<<dim3(n, G), kThreads, kDkv, stream>>>(p); }));
+    LLA_TRY_STATUS(over_items([&](unsigned n) { dkv_kernel<Traits><<<dim3(n, GS), kThreads, kDkv, stream>>>(p); }));
+    if (p.head_splits > 1) LLA_TRY_STATUS(launch_group_sum(p, p.dk, p.dk_stride, stream));
     mark(6);
     LLA_TRY_STATUS(launch_dg(p, stream));
     mark(7);
