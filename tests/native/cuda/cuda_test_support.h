@@ -158,8 +158,15 @@ BackwardResult cuda_backward(const M2Problem& p, const Mode& mode, const Backwar
 BackwardResult cpu_backward(const M2Problem& p, const BackwardArgs& a);
 // n values uniform in [-1, 1].
 std::vector<double> random_values(size_t n, uint64_t seed);
-// Relative error of every gradient of got against ref, the largest.
-double max_gradient_error(const BackwardResult& got, const BackwardResult& ref, std::string* which);
+// Whether every gradient of got is within `tolerance` of ref (relative
+// Frobenius error), dg within dg_tolerance; *report lists each error.
+bool gradients_within(const BackwardResult& got, const BackwardResult& ref, double tolerance, double dg_tolerance,
+                      std::string* report);
+// The bound the CUDA backward keeps for dg (docs/cuda.md, "Precision of dg"):
+// dg is a reverse cumulative sum over the sequence, whose rounding grows
+// like the square root of its chunks: 2x the SPEC tolerance up to 16 chunks
+// of 64 tokens, times sqrt(chunks / 16) beyond.
+double dg_tolerance(double tolerance, int64_t tokens_per_sequence);
 
 // Decode-step tokens are an M2Problem with T == 1: its batch rows are the N
 // sequences (q, k [N,1,G,K] hold the same elements as [N,G,K]).

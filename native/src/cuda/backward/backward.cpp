@@ -174,7 +174,7 @@ Plan make_plan(const BackwardProblem& p) {
     plan.off_dstates = take({h, its, kmax, vpad, static_cast<size_t>(plan.op_bytes)});
     plan.off_dgq = take({h, its, chunk, sizeof(double)});
     plan.off_dgk = take({h, its, chunk, sizeof(double)});
-    if (plan.head_splits > 1)
+    if (hpg > 1)
         plan.off_partial = take({static_cast<size_t>(plan.head_splits), static_cast<size_t>(d.G), its, chunk, kmax,
                                  sizeof(float)});
     if (plan.final_levels > 0)
@@ -300,7 +300,7 @@ lla_status backward(const BackwardProblem& p, void* workspace, cudaStream_t stre
     bp.dgq = reinterpret_cast<double*>(ws + plan.off_dgq);
     bp.dgk = reinterpret_cast<double*>(ws + plan.off_dgk);
     bp.head_splits = plan.head_splits;
-    bp.group_partial = plan.head_splits > 1 ? reinterpret_cast<float*>(ws + plan.off_partial) : nullptr;
+    bp.group_partial = d.H / d.G > 1 ? reinterpret_cast<float*>(ws + plan.off_partial) : nullptr;
     bp.final_state = plan.final_levels > 0 ? reinterpret_cast<float*>(ws + plan.off_final) : nullptr;
     bp.final_levels = plan.final_levels;
 

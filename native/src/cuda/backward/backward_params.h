@@ -85,7 +85,7 @@ struct BackwardParams : fwd::ForwardParams {
     double* dgq;                 // [H][items][64] row sums minus intra-chunk column sums (dg_kernel.h)
     double* dgk;                 // [H][items][64] column sums over later chunks and the final state
     int32_t head_splits;         // CTAs sharing one group's heads in the dq and dkv passes
-    float* group_partial;        // [head_splits][G][items][64][kKMax] their dq (then dk) sums, when > 1
+    float* group_partial;        // [head_splits][G][items][64][kKMax] their dq (then dk) sums (groups of > 1 head)
     float* final_state;          // [N][H][final_levels][K][V] the forward's final state (with d_final_state)
     int32_t final_levels;        // levels of final_state: bit_length(largest end position) + 1
 };

@@ -5,8 +5,7 @@
 //             u_j = exp(G_end - G_j):  dk += diag(u) V D^T,  dv += diag(u) K D
 // In the last chunk of a sequence whose end is not chunk-aligned, the
 // outgoing states are instead the low levels of d_final_state, each applied
-// to the rows of its bucket. dk is summed over the CTA's heads in registers
-// (as dq, dq_kernel.h); k . (the outgoing part of dk) per head goes to dgk
+// to the rows of its bucket. dk is summed over heads as dq is (dq_kernel.h); k . (the outgoing part of dk) per head goes to dgk
 // for dg (the column sums of the terms whose targets lie after the chunk).
 #pragma once
 
@@ -34,7 +33,7 @@ struct DkvSmem {
 };
 
 template <class Traits>
-__global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
+__global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dkv_kernel(BackwardParams p) {
     using Op = typename Traits::Op;
     using Element = typename Traits::Element;
     constexpr int kVs = Traits::kVs;
@@ -74,11 +73,6 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
 
     typename Traits::Mma mma;
     auto thr = mma.get_thread_slice(threadIdx.x);
-    Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
-    clear(acc_s);
-    fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_s, sQ, sK);
-    Tensor acc_tot = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
-    clear(acc_tot);
     Tensor cK = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kKMax>>{}));
     Tensor cV = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
     Tensor tPm = thr.partition_C(sPm);
@@ -91,6 +85,8 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
 
         Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
         do_times_v<Traits>(p, it, h, acc_dp, sA, sB);
+        Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
+        q_times_k<Traits>(acc_s, sQ, sK);
         for_each_masked<Traits>(it, sm.cs, [&](int i, int r, int c, int lev, bool ok, float decay) {
             const float m = ok ? p.scale * sm.cs.l[r * (kLog2Item + 1) + lev] * decay : 0.f;
             tPm(i) = Op(m * acc_dp(i));
@@ -158,14 +154,12 @@ __global__ void __launch_bounds__(kThreads) dkv_kernel(BackwardParams p) {
 
         add_row_sums(acc_k, cK, [&](int i) { return double(acc_k(i)) * float(sK(get<0>(cK(i)), get<1>(cK(i)))); },
                      sm.dgk);
-#pragma unroll
-        for (int i = 0; i < size(acc_k); ++i) acc_tot(i) += acc_k(i);
+        add_group_rows(p, it, item, grp, split, h == h_begin, acc_k, cK, p.dk, p.dk_stride);
         __syncthreads();
         if (threadIdx.x < kChunk) p.dgk[(static_cast<int64_t>(h) * p.items + item) * kChunk + threadIdx.x] = sm.dgk[threadIdx.x];
         __syncthreads();
     }
 
-    store_group_rows(p, it, item, grp, split, acc_tot, cK, p.dk, p.dk_stride);
 }
 
 }  // namespace lla::cuda::bwd

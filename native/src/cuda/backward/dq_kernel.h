@@ -4,8 +4,8 @@
 //   incoming: for each state X the chunk reads (cuda/forward/forward_common.h,
 //             for_each_incoming at chunk granularity), with w_i = scale l[i, lev_i] exp(G_i - G_ref):
 //             dq += diag(w) dO X^T,  dl[i, lev_i] += scale exp(G_i - G_ref) (Q X)_i . dO_i
-// dq is summed over the CTA's heads in registers and written (one split) or
-// left as a float32 partial for group_sum (several); dl rows are written
+// dq is written directly when groups have one head, else summed over the
+// CTA's heads into its float32 partial for group_sum; dl rows are written
 // whole (zero at levels nothing reads). dgq gets, per head, the part of
 // dg's dG_t this chunk knows (dg_kernel.h): the row sums of the terms
 // A[t,s] of its targets minus the column sums of its intra-chunk sources,
@@ -39,29 +39,50 @@ struct DqSmem {
     int num_reads;
 };
 
-// Writes a (64 x kKMax) accumulator of group grp: the gradient itself (in
-// p.in_dtype, strides `stride`) when one CTA holds every head of the group,
-// else the float32 partial of head split `split` for group_sum.
+// Adds head h's (64 x kKMax) accumulator of group grp to the gradient: stored
+// (in p.in_dtype, strides `stride`) when groups have one head, else added to
+// the float32 partial of head split `split` (set by the split's first head;
+// each CTA owns its partial, so no atomics), which group_sum adds up. Kept
+// in memory rather than registers so that two CTAs fit an SM.
 template <class Acc, class Coord>
-__device__ __forceinline__ void store_group_rows(const BackwardParams& p, const ItemInfo& it, int64_t item, int grp,
-                                                 int split, const Acc& acc, const Coord& coord, void* out,
-                                                 const int64_t* stride) {
+__device__ __forceinline__ void add_group_rows(const BackwardParams& p, const ItemInfo& it, int64_t item, int grp,
+                                               int split, bool first, const Acc& acc, const Coord& coord, void* out,
+                                               const int64_t* stride) {
+    float* part = p.group_partial + ((static_cast<int64_t>(split) * p.G + grp) * p.items + item) * (kChunk * kKMax);
 #pragma unroll
-    for (int i = 0; i < size(acc); ++i) {
+    for (int i = 0; i < size(acc); i += 2) {
         const int r = get<0>(coord(i)), c = get<1>(coord(i));
-        if (p.head_splits > 1) {
-            p.group_partial[((static_cast<int64_t>(split) * p.G + grp) * p.items + item) * (kChunk * kKMax) +
-                            r * kKMax + c] = acc(i);
+        if (p.heads_per_group > 1) {
+            float2* at = reinterpret_cast<float2*>(part + r * kKMax + c);  // (c, c + 1): fwd::store_pair
+            float2 v = make_float2(acc(i), acc(i + 1));
+            if (!first) {
+                const float2 o = *at;
+                v.x += o.x;
+                v.y += o.y;
+            }
+            *at = v;
             continue;
         }
         if (!it.rows(r) || c >= p.K) continue;
         const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
-        store_as(out, p.in_dtype, it.s.batch * stride[0] + tok * stride[1] + grp * stride[2] + c * stride[3], acc(i));
+        const int64_t off = it.s.batch * stride[0] + tok * stride[1] + grp * stride[2];
+        store_as(out, p.in_dtype, off + c * stride[3], acc(i));
+        if (c + 1 < p.K) store_as(out, p.in_dtype, off + (c + 1) * stride[3], acc(i + 1));
     }
 }
 
 template <class Traits>
-__global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
+constexpr int kMinBlocks = sizeof(typename Traits::Op) == 2 ? 2 : 1;  // float tiles: shared memory for one
+
+template <class Traits, class Acc, class SQ, class SK>
+__device__ __forceinline__ void q_times_k(Acc& acc, const SQ& sQ, const SK& sK) {
+    typename Traits::Mma mma;
+    clear(acc);
+    fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sQ, sK);
+}
+
+template <class Traits>
+__global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(BackwardParams p) {
     using Op = typename Traits::Op;
     using Element = typename Traits::Element;
     constexpr int kVs = Traits::kVs;
@@ -92,11 +113,6 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
 
     typename Traits::Mma mma;
     auto thr = mma.get_thread_slice(threadIdx.x);
-    Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
-    clear(acc_s);
-    fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_s, sQ, sK);
-    Tensor acc_tot = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
-    clear(acc_tot);
     Tensor cS = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
     Tensor cQ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kKMax>>{}));
     Tensor cZ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
@@ -129,6 +145,8 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
         // per lane, then over the lanes sharing a row or a column.
         Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
         do_times_v<Traits>(p, it, h, acc_dp, sA, sB);
+        Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
+        q_times_k<Traits>(acc_s, sQ, sK);  // again per head: registers for two CTAs per SM
         float bins[2][kLog2Item + 1];
         double rows_dg[2] = {0.0, 0.0};
         int row_of[2] = {0, 8};
@@ -224,9 +242,8 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
             }
         }
 
-        // The CTA's sum over heads, this head's dgq and dl.
-#pragma unroll
-        for (int i = 0; i < size(acc_h); ++i) acc_tot(i) += acc_h(i);
+        // dq, this head's dgq and dl.
+        add_group_rows(p, it, item, grp, split, h == h_begin, acc_h, cQ, p.dq, p.dq_stride);
         if (threadIdx.x < kChunk) p.dgq[(static_cast<int64_t>(h) * p.items + item) * kChunk + threadIdx.x] = sm.dgq[threadIdx.x];
         for (int idx = threadIdx.x; idx < kChunk * p.L; idx += kThreads) {
             const int r = idx / p.L, lev = idx % p.L;
@@ -239,7 +256,6 @@ __global__ void __launch_bounds__(kThreads) dq_kernel(BackwardParams p) {
         __syncthreads();
     }
     (void)cS;
-    store_group_rows(p, it, item, grp, split, acc_tot, cQ, p.dq, p.dq_stride);
 }
 
 }  // namespace lla::cuda::bwd

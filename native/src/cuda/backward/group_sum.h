@@ -1,4 +1,4 @@
-// The sum over head splits of dq or dk (dq_kernel.h, head_splits > 1): the
+// The sum over head splits of dq or dk (dq_kernel.h, groups of several heads): the
 // float32 partials of p.group_partial added and written in p.in_dtype.
 #pragma once
 

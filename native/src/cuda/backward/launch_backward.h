@@ -92,10 +92,10 @@ lla_status launch_backward(const BackwardParams& params, cudaStream_t stream) {
     LLA_CUDA_TRY(cudaGetLastError(), "launch of downsweep_kernel");
     mark(4);
     LLA_TRY_STATUS(over_items([&](unsigned n) { dq_kernel<Traits><<<dim3(n, GS), kThreads, kDq, stream>>>(p); }));
-    if (p.head_splits > 1) LLA_TRY_STATUS(launch_group_sum(p, p.dq, p.dq_stride, stream));
+    if (p.heads_per_group > 1) LLA_TRY_STATUS(launch_group_sum(p, p.dq, p.dq_stride, stream));
     mark(5);
     LLA_TRY_STATUS(over_items([&](unsigned n) { dkv_kernel<Traits><<<dim3(n, GS), kThreads, kDkv, stream>>>(p); }));
-    if (p.head_splits > 1) LLA_TRY_STATUS(launch_group_sum(p, p.dk, p.dk_stride, stream));
+    if (p.heads_per_group > 1) LLA_TRY_STATUS(launch_group_sum(p, p.dk, p.dk_stride, stream));
     mark(6);
     LLA_TRY_STATUS(launch_dg(p, stream));
     mark(7);
