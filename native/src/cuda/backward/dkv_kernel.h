@@ -32,8 +32,8 @@ struct DkvSmem {
     double dgk[kChunk];
 };
 
-// One CTA per SM: its live accumulators need more than 128 registers (forced
-// to 128 it spilled and ran 14% slower, bench/NOTES-backward.md).
+// One CTA per SM: forced to 128 registers for two it spilled and ran no
+// faster (bench/NOTES-backward.md).
 template <class Traits>
 __global__ void __launch_bounds__(kThreads, 1) dkv_kernel(BackwardParams p) {
     using Op = typename Traits::Op;
