@@ -113,7 +113,6 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
 
     typename Traits::Mma mma;
     auto thr = mma.get_thread_slice(threadIdx.x);
-    Tensor cS = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kChunk>>{}));
     Tensor cQ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kKMax>>{}));
     Tensor cZ = thr.partition_C(make_identity_tensor(Shape<Int<kChunk>, Int<kVs>>{}));
     Tensor tP = thr.partition_C(sP);
@@ -255,7 +254,6 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
         }
         __syncthreads();
     }
-    (void)cS;
 }
 
 }  // namespace lla::cuda::bwd
