@@ -102,6 +102,31 @@ lla_status check_forward_grid(const ForwardProblem& p) {
     return grid_limit("superchunk", items, kMaxGridX);
 }
 
+// Runs call(workspace) with `needed` bytes of 256-byte aligned device memory:
+// the caller's workspace (a call's size was checked against the query, which
+// includes the alignment slack), or memory allocated on the stream and freed
+// after the call's work is queued.
+template <class Call>
+lla_status with_workspace(void* caller, size_t needed, cudaStream_t stream, const char* what, Call&& call) {
+    size_t with_slack = 0;
+    LLA_TRY_STATUS(workspace_with_slack(needed, &with_slack));
+    void* allocated = nullptr;
+    void* base = caller;
+    if (base == nullptr) {
+        LLA_CUDA_TRY(cudaMallocAsync(&allocated, with_slack, stream), concat("cudaMallocAsync (", what, " workspace)").c_str());
+        base = allocated;
+    }
+    const uintptr_t aligned =
+        (reinterpret_cast<uintptr_t>(base) + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign;
+    lla_status status = call(reinterpret_cast<void*>(aligned));
+    if (allocated != nullptr) {
+        const lla_status freed =
+            cuda_status(cudaFreeAsync(allocated, stream), concat("cudaFreeAsync (", what, " workspace)").c_str());
+        if (status == LLA_OK) status = freed;
+    }
+    return status;
+}
+
 // The backward's grids: (chunk, group) and (piece, head x V slice) blocks,
 // (sequence, head) scans; chunks of 64 tokens bound the pieces too.
 lla_status check_backward_grid(const BackwardProblem& p) {
@@ -138,28 +163,12 @@ lla_status CudaBackend::forward(const ForwardProblem& p) {
 
     LLA_TRY_STATUS(check_forward_grid(p));
     ForwardProblem q = p;
-    const size_t needed = forward_workspace_bytes(q);
-    size_t with_slack = 0;
-    LLA_TRY_STATUS(workspace_with_slack(needed, &with_slack));
-    void* allocated = nullptr;
-    void* base = p.workspace;
-    if (base == nullptr) {
-        LLA_CUDA_TRY(cudaMallocAsync(&allocated, with_slack, stream),
-                     "cudaMallocAsync (forward workspace)");
-        base = allocated;
-    }
-    const uintptr_t aligned =
-        (reinterpret_cast<uintptr_t>(base) + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign;
-    q.workspace = reinterpret_cast<void*>(aligned);
-    q.workspace_bytes = needed;
-
-    lla_status status = p.final_state != nullptr ? write_final_positions(p, stream) : LLA_OK;
-    if (status == LLA_OK) status = cuda::forward(q, q.workspace, stream);
-    if (allocated != nullptr) {
-        const lla_status freed = cuda_status(cudaFreeAsync(allocated, stream), "cudaFreeAsync (forward workspace)");
-        if (status == LLA_OK) status = freed;
-    }
-    return status;
+    q.workspace_bytes = forward_workspace_bytes(q);
+    return with_workspace(p.workspace, q.workspace_bytes, stream, "forward", [&](void* ws) {
+        q.workspace = ws;
+        const lla_status status = p.final_state != nullptr ? write_final_positions(p, stream) : LLA_OK;
+        return status == LLA_OK ? cuda::forward(q, ws, stream) : status;
+    });
 }
 
 lla_status CudaBackend::backward(const BackwardProblem& p) {
@@ -167,23 +176,8 @@ lla_status CudaBackend::backward(const BackwardProblem& p) {
     LLA_TRY_STATUS(guard.use(p.inputs.q.device_index));
     const cudaStream_t stream = as_stream(p.stream);
     LLA_TRY_STATUS(check_backward_grid(p));
-    const size_t needed = backward_workspace_bytes(p);
-    size_t with_slack = 0;
-    LLA_TRY_STATUS(workspace_with_slack(needed, &with_slack));
-    void* allocated = nullptr;
-    void* base = p.workspace;
-    if (base == nullptr) {
-        LLA_CUDA_TRY(cudaMallocAsync(&allocated, with_slack, stream), "cudaMallocAsync (backward workspace)");
-        base = allocated;
-    }
-    const uintptr_t aligned =
-        (reinterpret_cast<uintptr_t>(base) + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign;
-    lla_status status = cuda::backward(p, reinterpret_cast<void*>(aligned), stream);
-    if (allocated != nullptr) {
-        const lla_status freed = cuda_status(cudaFreeAsync(allocated, stream), "cudaFreeAsync (backward workspace)");
-        if (status == LLA_OK) status = freed;
-    }
-    return status;
+    return with_workspace(p.workspace, backward_workspace_bytes(p), stream, "backward",
+                          [&](void* ws) { return cuda::backward(p, ws, stream); });
 }
 
 lla_status CudaBackend::decode_step(const DecodeProblem& p) {

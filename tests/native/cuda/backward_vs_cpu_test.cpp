@@ -14,11 +14,8 @@
 namespace lla::cudatest {
 namespace {
 
-struct Shape {
-    const char* name;
-    int64_t B, T, H, G, K, V;
-    int64_t extra_levels;
-};
+
+using Shape = RandomShape;
 
 const Shape kShapes[] = {
     {"b1_t70000", 1, 70000, 2, 1, 64, 64, 0},
@@ -29,8 +26,6 @@ const Shape kShapes[] = {
     {"b1_t64_k100_v40_g_eq_h", 1, 64, 2, 2, 100, 40, 0},
     {"b1_t700_v136_g_eq_h", 1, 700, 3, 3, 64, 136, 0},
 };
-
-void PrintTo(const Shape& s, std::ostream* os) { *os << s.name; }
 
 class BackwardVsCpu : public ::testing::TestWithParam<std::tuple<Shape, Mode>> {};
 
@@ -50,12 +45,6 @@ TEST_P(BackwardVsCpu, AllGradients) {
         << s.name << " " << mode.name << ": " << report;
 }
 
-std::string shape_mode_name(const ::testing::TestParamInfo<std::tuple<Shape, Mode>>& info) {
-    std::string s = std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param).name;
-    for (char& ch : s)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    return s;
-}
 
 INSTANTIATE_TEST_SUITE_P(RandomShapes, BackwardVsCpu, ::testing::Combine(::testing::ValuesIn(kShapes),
                                                                          ::testing::ValuesIn(forward_modes())),

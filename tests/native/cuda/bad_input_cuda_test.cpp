@@ -133,20 +133,30 @@ TEST_F(BadInputCuda, DecodeStepWithHostState) {
     for (double x : o.download()) ASSERT_TRUE(std::isnan(x)) << "a rejected step wrote o";
 }
 
+// Poisoned device gradients of dtype for the fixture's problem.
+struct Gradients {
+    DeviceArray dq, dk, dv, dg, dl;
+    Gradients(int32_t dtype, const M2Problem& p)
+        : dq(dtype, {p.B, p.T, p.G, p.K}), dk(dtype, {p.B, p.T, p.G, p.K}), dv(dtype, {p.B, p.T, p.H, p.V}),
+          dg(dtype, {p.B, p.T, p.H}), dl(dtype, {p.B, p.T, p.H, p.L}) {}
+    lla_gradients tensors() const {
+        lla_gradients g{};
+        g.dq = dq.tensor();
+        g.dk = dk.tensor();
+        g.dv = dv.tensor();
+        g.dg = dg.tensor();
+        g.dl = dl.tensor();
+        return g;
+    }
+};
+
 // A backward whose gradient dq lies in host memory is rejected before any
 // kernel runs: no gradient is written; the same call with device memory works.
 TEST_F(BadInputCuda, BackwardWithHostMemoryGradient) {
     DeviceArray d_o(LLA_DTYPE_FLOAT32, {1, 40, 2, 8});
     d_o.upload(p_.v);
-    DeviceArray dq(LLA_DTYPE_FLOAT32, {1, 40, 1, 16}), dk(LLA_DTYPE_FLOAT32, {1, 40, 1, 16}),
-        dv(LLA_DTYPE_FLOAT32, {1, 40, 2, 8}), dg(LLA_DTYPE_FLOAT32, {1, 40, 2}),
-        dl(LLA_DTYPE_FLOAT32, {1, 40, 2, p_.L});
-    lla_gradients grads{};
-    grads.dq = dq.tensor();
-    grads.dk = dk.tensor();
-    grads.dv = dv.tensor();
-    grads.dg = dg.tensor();
-    grads.dl = dl.tensor();
+    const Gradients g(LLA_DTYPE_FLOAT32, p_);
+    lla_gradients grads = g.tensors();
     std::vector<float> host(40 * 16, 0.0f);
     grads.dq.data = host.data();
     const lla_tensor dout = d_o.tensor();
@@ -154,12 +164,12 @@ TEST_F(BadInputCuda, BackwardWithHostMemoryGradient) {
               LLA_ERROR_INVALID_ARGUMENT);
     EXPECT_TRUE(LastErrorMentions("dq"));
     for (float x : host) ASSERT_EQ(x, 0.0f);
-    for (double x : dk.download()) ASSERT_TRUE(std::isnan(x)) << "a rejected backward wrote dk";
-    grads.dq = dq.tensor();
+    for (double x : g.dk.download()) ASSERT_TRUE(std::isnan(x)) << "a rejected backward wrote dk";
+    grads.dq = g.dq.tensor();
     expect_ok(lla_backward(&cfg_, &in_, nullptr, &dout, nullptr, &grads, nullptr, 0, nullptr), "valid lla_backward");
     expect_ok(lla_synchronize(LLA_BACKEND_CUDA, nullptr), "lla_synchronize");
-    EXPECT_TRUE(all_finite(dq.download()));
-    EXPECT_TRUE(all_finite(dl.download()));
+    EXPECT_TRUE(all_finite(g.dq.download()));
+    EXPECT_TRUE(all_finite(g.dl.download()));
 }
 
 // float64 tensors on the GPU: the CUDA backward computes in float32 at most.
@@ -167,20 +177,13 @@ TEST_F(BadInputCuda, BackwardInFloat64IsUnsupported) {
     const DeviceInputs f64(p_, LLA_DTYPE_FLOAT64);
     DeviceArray d_o(LLA_DTYPE_FLOAT64, {1, 40, 2, 8});
     d_o.upload(p_.v);
-    DeviceArray dq(LLA_DTYPE_FLOAT64, {1, 40, 1, 16}), dk(LLA_DTYPE_FLOAT64, {1, 40, 1, 16}),
-        dv(LLA_DTYPE_FLOAT64, {1, 40, 2, 8}), dg(LLA_DTYPE_FLOAT64, {1, 40, 2}),
-        dl(LLA_DTYPE_FLOAT64, {1, 40, 2, p_.L});
-    lla_gradients grads{};
-    grads.dq = dq.tensor();
-    grads.dk = dk.tensor();
-    grads.dv = dv.tensor();
-    grads.dg = dg.tensor();
-    grads.dl = dl.tensor();
+    const Gradients g(LLA_DTYPE_FLOAT64, p_);
+    const lla_gradients grads = g.tensors();
     const lla_tensor dout = d_o.tensor();
     EXPECT_EQ(lla_backward(&cfg_, &f64.inputs(), nullptr, &dout, nullptr, &grads, nullptr, 0, nullptr),
               LLA_ERROR_UNSUPPORTED);
     EXPECT_TRUE(LastErrorMentions("float64"));
-    for (double x : dq.download()) ASSERT_TRUE(std::isnan(x));
+    for (double x : g.dq.download()) ASSERT_TRUE(std::isnan(x));
 }
 
 TEST_F(BadInputCuda, CallerWorkspaceTooSmall) {

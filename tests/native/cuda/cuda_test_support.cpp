@@ -362,29 +362,44 @@ ForwardResult cuda_forward(const M2Problem& p, const Mode& mode, const HostState
     return r;
 }
 
+namespace {
+
+// Float64 host descriptors of problem c's inputs and of an initial state (a
+// copy held here), for the CPU reference calls.
+struct HostCall {
+    lla_inputs inputs{};
+    lla_state initial{};
+    std::vector<int64_t> cu;
+    HostState state;
+
+    HostCall(M2Problem& c, const HostState* init) : cu(c.cu_seqlens) {
+        const int32_t f64 = LLA_DTYPE_FLOAT64;
+        inputs.q = host_tensor(c.q.data(), f64, {c.B, c.T, c.G, c.K});
+        inputs.k = host_tensor(c.k.data(), f64, {c.B, c.T, c.G, c.K});
+        inputs.v = host_tensor(c.v.data(), f64, {c.B, c.T, c.H, c.V});
+        inputs.g = host_tensor(c.g.data(), f64, {c.B, c.T, c.H});
+        inputs.l = host_tensor(c.l.data(), f64, {c.B, c.T, c.H, c.L});
+        if (!cu.empty()) inputs.cu_seqlens = host_tensor(cu.data(), LLA_DTYPE_INT64, {int64_t(cu.size())});
+        if (init == nullptr) return;
+        state = *init;
+        initial.levels = host_tensor(state.levels.data(), f64, {state.N, state.H, state.Ls, state.K, state.V});
+        if (state.decode_form()) initial.log_decay = host_tensor(state.log_decay.data(), f64, {state.N, state.H, state.Ls});
+        initial.position = host_tensor(state.position.data(), LLA_DTYPE_INT64, {state.N});
+    }
+    HostCall(const HostCall&) = delete;
+    HostCall& operator=(const HostCall&) = delete;
+};
+
+}  // namespace
+
 ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t final_levels) {
     const int32_t f64 = LLA_DTYPE_FLOAT64;
     M2Problem c = p;
     ForwardResult r;
     r.o.assign(p.B * p.T * p.H * p.V, NAN);
-    lla_inputs in{};
-    in.q = host_tensor(c.q.data(), f64, {p.B, p.T, p.G, p.K});
-    in.k = host_tensor(c.k.data(), f64, {p.B, p.T, p.G, p.K});
-    in.v = host_tensor(c.v.data(), f64, {p.B, p.T, p.H, p.V});
-    in.g = host_tensor(c.g.data(), f64, {p.B, p.T, p.H});
-    in.l = host_tensor(c.l.data(), f64, {p.B, p.T, p.H, p.L});
-    std::vector<int64_t> cu = p.cu_seqlens;
-    if (!cu.empty()) in.cu_seqlens = host_tensor(cu.data(), LLA_DTYPE_INT64, {int64_t(cu.size())});
-    HostState init_copy;
-    lla_state init_state{};
-    if (initial) {
-        init_copy = *initial;
-        init_state.levels = host_tensor(init_copy.levels.data(), f64,
-                                        {init_copy.N, init_copy.H, init_copy.Ls, init_copy.K, init_copy.V});
-        if (init_copy.decode_form())
-            init_state.log_decay = host_tensor(init_copy.log_decay.data(), f64, {init_copy.N, init_copy.H, init_copy.Ls});
-        init_state.position = host_tensor(init_copy.position.data(), LLA_DTYPE_INT64, {init_copy.N});
-    }
+    const HostCall call(c, initial);
+    const lla_inputs& in = call.inputs;
+    const lla_state& init_state = call.initial;
     lla_state fin_state{};
     if (final_levels > 0) {
         r.final_state = HostState::zeros(p.sequences(), p.H, final_levels, p.K, p.V, false);
@@ -403,6 +418,13 @@ ForwardResult cpu_forward(const M2Problem& p, const HostState* initial, int64_t 
 }
 
 // ---------------------------------------------------------------------------
+std::string shape_mode_name(const ::testing::TestParamInfo<std::tuple<RandomShape, Mode>>& info) {
+    std::string s = std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param).name;
+    for (char& ch : s)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return s;
+}
+
 std::vector<double> random_values(size_t n, uint64_t seed) {
     std::mt19937_64 rng(seed);
     return uniform(rng, n, -1, 1);
@@ -474,24 +496,9 @@ BackwardResult cuda_backward(const M2Problem& p, const Mode& mode, const Backwar
 BackwardResult cpu_backward(const M2Problem& p, const BackwardArgs& a) {
     const int32_t f64 = LLA_DTYPE_FLOAT64;
     M2Problem c = p;
-    lla_inputs in{};
-    in.q = host_tensor(c.q.data(), f64, {p.B, p.T, p.G, p.K});
-    in.k = host_tensor(c.k.data(), f64, {p.B, p.T, p.G, p.K});
-    in.v = host_tensor(c.v.data(), f64, {p.B, p.T, p.H, p.V});
-    in.g = host_tensor(c.g.data(), f64, {p.B, p.T, p.H});
-    in.l = host_tensor(c.l.data(), f64, {p.B, p.T, p.H, p.L});
-    std::vector<int64_t> cu = p.cu_seqlens;
-    if (!cu.empty()) in.cu_seqlens = host_tensor(cu.data(), LLA_DTYPE_INT64, {int64_t(cu.size())});
-    HostState init_copy;
-    lla_state init_state{};
-    if (a.initial) {
-        init_copy = *a.initial;
-        init_state.levels = host_tensor(init_copy.levels.data(), f64,
-                                        {init_copy.N, init_copy.H, init_copy.Ls, init_copy.K, init_copy.V});
-        if (init_copy.decode_form())
-            init_state.log_decay = host_tensor(init_copy.log_decay.data(), f64, {init_copy.N, init_copy.H, init_copy.Ls});
-        init_state.position = host_tensor(init_copy.position.data(), LLA_DTYPE_INT64, {init_copy.N});
-    }
+    const HostCall call(c, a.initial);
+    const lla_inputs& in = call.inputs;
+    const lla_state& init_state = call.initial;
     std::vector<double> d_o = a.d_o, d_final = a.d_final;
     BackwardResult r;
     std::vector<double>* outs[6] = {&r.dq, &r.dk, &r.dv, &r.dg, &r.dl, &r.d_initial};

@@ -10,6 +10,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "loglinear/loglinear.h"
@@ -89,6 +90,16 @@ struct M2Problem {
 // in [-0.5, 1.5]; L = bit_length(T - 1) + 1 + extra_levels; scale 1/sqrt(K).
 M2Problem random_problem(int64_t B, int64_t T, int64_t H, int64_t G, int64_t K, int64_t V, uint64_t seed,
                          int64_t extra_levels = 0);
+
+// A named random-problem shape of the parameterized tests.
+struct RandomShape {
+    const char* name;
+    int64_t B, T, H, G, K, V;
+    int64_t extra_levels;
+};
+inline void PrintTo(const RandomShape& s, std::ostream* os) { *os << s.name; }
+// "<shape>_<mode>" with every non-alphanumeric character as '_'.
+std::string shape_mode_name(const ::testing::TestParamInfo<std::tuple<RandomShape, Mode>>& info);
 
 // A state of N sequences on the host in float64: levels [N,H,Ls,K,V],
 // log_decay [N,H,Ls] (empty vector: canonical form), position [N].

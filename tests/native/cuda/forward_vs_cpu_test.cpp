@@ -14,11 +14,8 @@
 namespace lla::cudatest {
 namespace {
 
-struct Shape {
-    const char* name;
-    int64_t B, T, H, G, K, V;
-    int64_t extra_levels;
-};
+
+using Shape = RandomShape;
 
 const Shape kShapes[] = {
     {"b1_t70000", 1, 70000, 2, 1, 64, 64, 0},
@@ -29,8 +26,6 @@ const Shape kShapes[] = {
     {"b2_t200_odd_v", 2, 200, 3, 1, 32, 24, 2},
     {"b1_t64_k100_v40", 1, 64, 2, 2, 100, 40, 0},
 };
-
-void PrintTo(const Shape& s, std::ostream* os) { *os << s.name; }
 
 class ForwardVsCpu : public ::testing::TestWithParam<std::tuple<Shape, Mode>> {};
 
@@ -50,12 +45,6 @@ TEST_P(ForwardVsCpu, OutputAndFinalState) {
     for (int64_t pos : got.final_state.position) EXPECT_EQ(pos, s.T);
 }
 
-std::string shape_mode_name(const ::testing::TestParamInfo<std::tuple<Shape, Mode>>& info) {
-    std::string s = std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param).name;
-    for (char& ch : s)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    return s;
-}
 
 INSTANTIATE_TEST_SUITE_P(RandomShapes, ForwardVsCpu,
                          ::testing::Combine(::testing::ValuesIn(kShapes), ::testing::Values(kF32Exact, kBf16)),

@@ -81,20 +81,7 @@ Plan make_plan(const BackwardProblem& p) {
     plan.Vpad = plan.v_slices * plan.v_slice;
     const bool has_initial = p.initial_state != nullptr;
 
-    int64_t items = 0;
-    for (const Sequence& s : p.sequences) {
-        fwd::SeqInfo info{};
-        info.start = s.start_position;
-        info.length = s.length;
-        info.batch = s.batch;
-        info.token_begin = s.token_begin;
-        info.sc0 = s.start_position >> kLog2Item;
-        info.nsc = s.length > 0 ? static_cast<int32_t>(((s.start_position + s.length - 1) >> kLog2Item) - info.sc0 + 1) : 0;
-        info.item_begin = static_cast<int32_t>(items);
-        for (int32_t i = 0; i < info.nsc; ++i) plan.item_seq.push_back(static_cast<int32_t>(plan.seqs.size()));
-        items += info.nsc;
-        plan.seqs.push_back(info);
-    }
+    const int64_t items = plan_items(p.sequences, kLog2Item, &plan.seqs, &plan.item_seq);
     plan.items = items;
 
     // Pieces: the readers of every slot (its right sibling), then of every

@@ -12,7 +12,6 @@ constexpr int kDgPer = 4;  // consecutive tokens per thread and pass
 
 __global__ void __launch_bounds__(kDgThreads) dg_kernel(BackwardParams p) {
     __shared__ double warp_sums[kDgThreads / 32];
-    __shared__ double carry_sm;
     const int seq = blockIdx.x / p.H;
     const int h = blockIdx.x % p.H;
     const SeqInfo s = p.seqs[seq];
@@ -31,18 +30,7 @@ __global__ void __launch_bounds__(kDgThreads) dg_kernel(BackwardParams p) {
             const int kk = static_cast<int>((idx % per_level) / p.V), vv = static_cast<int>(idx % p.V);
             part += static_cast<double>(f[idx]) * fwd::load_state(df, seq, h, l, kk, vv);
         }
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) part += __shfl_xor_sync(0xffffffffu, part, o);
-        if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = part;
-        __syncthreads();
-        if (threadIdx.x == 0) {
-            double t = 0.0;
-            for (int w = 0; w < kDgThreads / 32; ++w) t += warp_sums[w];
-            carry_sm = t;
-        }
-        __syncthreads();
-        fdot = carry_sm;
-        __syncthreads();
+        fwd::block_exclusive_sum(part, warp_sums, &fdot);
     }
 
     auto dG = [&](int64_t t) {  // t: token index within the call's sequence
@@ -68,21 +56,9 @@ __global__ void __launch_bounds__(kDgThreads) dg_kernel(BackwardParams p) {
             vals[j] = run;
         }
         // Exclusive scan of the thread totals in thread order (= reverse token order).
-        double incl = run;
-        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll
-        for (int o = 1; o < 32; o <<= 1) {
-            const double y = __shfl_up_sync(0xffffffffu, incl, o);
-            if (lane >= o) incl += y;
-        }
-        if (lane == 31) warp_sums[warp] = incl;
-        __syncthreads();
-        double before = carry;
-        for (int w = 0; w < warp; ++w) before += warp_sums[w];
-        before += incl - run;
-        double total = carry;
-        for (int w = 0; w < kDgThreads / 32; ++w) total += warp_sums[w];
-        __syncthreads();
+        double pass_total = 0.0;
+        const double before = carry + fwd::block_exclusive_sum(run, warp_sums, &pass_total);
+        const double total = carry + pass_total;
 #pragma unroll
         for (int j = 0; j < kDgPer; ++j) {
             const int64_t t = end - 1 - (int64_t(threadIdx.x) * kDgPer + j);

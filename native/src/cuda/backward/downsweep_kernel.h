@@ -36,13 +36,7 @@ __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
     const int vv = (e4 * 4) % p.Vpad;
     const SeqInfo s = p.seqs[seq];
     const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
-    auto load4 = [&](const StateTensor& st, int level) {
-        float x[4];
-#pragma unroll
-        for (int c = 0; c < 4; ++c)
-            x[c] = (kk < p.K && vv + c < p.V) ? fwd::load_state(st, seq, h, level, kk, vv + c) : 0.f;
-        return make_float4(x[0], x[1], x[2], x[3]);
-    };
+    auto load4 = [&](const StateTensor& st, int level) { return fwd::load_state4(st, seq, h, level, kk, vv, p.K, p.V); };
     const int64_t stride_item = static_cast<int64_t>(kKMax) * p.Vpad;
     auto pieces_sum = [&](int32_t from, int32_t to) {
         float4 sum = zero;
@@ -127,12 +121,7 @@ __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
                 }
             }
         }
-        const float vals[4] = {g.x, g.y, g.z, g.w};
-#pragma unroll
-        for (int c = 0; c < 4; ++c)
-            if (kk < p.K && vv + c < p.V)
-                out.levels[seq * out.stride_n + h * out.stride_h + l * out.stride_l + kk * out.stride_k +
-                           (vv + c) * out.stride_v] = vals[c];
+        fwd::store_state4(out, seq, h, l, kk, vv, p.K, p.V, g);
     }
 }
 

@@ -9,6 +9,25 @@ namespace {
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 }  // namespace
 
+int64_t plan_items(const std::vector<Sequence>& sequences, int log2, std::vector<fwd::SeqInfo>* seqs,
+                   std::vector<int32_t>* item_seq) {
+    int64_t items = 0;
+    for (const Sequence& s : sequences) {
+        fwd::SeqInfo info{};
+        info.start = s.start_position;
+        info.length = s.length;
+        info.batch = s.batch;
+        info.token_begin = s.token_begin;
+        info.sc0 = s.start_position >> log2;
+        info.nsc = s.length > 0 ? static_cast<int32_t>(((s.start_position + s.length - 1) >> log2) - info.sc0 + 1) : 0;
+        info.item_begin = static_cast<int32_t>(items);
+        for (int32_t i = 0; i < info.nsc; ++i) item_seq->push_back(static_cast<int32_t>(seqs->size()));
+        items += info.nsc;
+        seqs->push_back(info);
+    }
+    return items;
+}
+
 // Whether the tiled kernels can read a [B,T,X,D] tensor in place: unit stride
 // on D, 16-byte aligned rows and D a whole number of 16-byte vectors.
 bool rows_readable(const lla_tensor& t, int elem_bytes) {

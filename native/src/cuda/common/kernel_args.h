@@ -8,13 +8,22 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
+#include "core/problem.h"
 #include "cuda/forward/forward_params.h"
 #include "loglinear/loglinear.h"
 
 namespace lla::cuda {
 
 constexpr size_t kPlanAlign = 256;  // alignment of every workspace buffer
+
+// The work items of a call: every aligned block of 2^log2 positions that a
+// sequence's call tokens touch (superchunks in the forward, chunks in the
+// backward). Fills one SeqInfo per sequence and the sequence of each item;
+// returns the number of items.
+int64_t plan_items(const std::vector<Sequence>& sequences, int log2, std::vector<fwd::SeqInfo>* seqs,
+                   std::vector<int32_t>* item_seq);
 
 // Whether the tiled kernels can read a [B,T,X,D] tensor in place: unit stride
 // on D, 16-byte aligned rows and D a whole number of 16-byte vectors.

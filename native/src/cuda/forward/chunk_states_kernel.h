@@ -14,23 +14,6 @@
 
 namespace lla::cuda::fwd {
 
-// Exclusive prefix sum of one double per thread over the CTA.
-__device__ __forceinline__ double block_exclusive_sum(double x, double* warp_sums) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    double incl = x;
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-        const double y = __shfl_up_sync(0xffffffffu, incl, o);
-        if (lane >= o) incl += y;
-    }
-    if (lane == 31) warp_sums[warp] = incl;
-    __syncthreads();
-    double before = 0;
-    for (int w = 0; w < warp; ++w) before += warp_sums[w];
-    __syncthreads();
-    return before + incl - x;
-}
-
 // Fills gsm[0, S) with the inclusive cumulative sum of g over the call tokens
 // of the superchunk starting at `base` (0 before the first call token; the
 // last value repeats after the last one).

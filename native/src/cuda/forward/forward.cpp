@@ -50,20 +50,7 @@ Plan make_plan(const ForwardProblem& p) {
     plan.v_slices = static_cast<int>((d.V + plan.shape.v_slice - 1) / plan.shape.v_slice);
     plan.Vpad = plan.v_slices * plan.shape.v_slice;
     const int log2S = plan.shape.log2S;
-    int64_t items = 0;
-    for (const Sequence& s : p.sequences) {
-        fwd::SeqInfo info{};
-        info.start = s.start_position;
-        info.length = s.length;
-        info.batch = s.batch;
-        info.token_begin = s.token_begin;
-        info.sc0 = s.start_position >> log2S;
-        info.nsc = s.length > 0 ? static_cast<int32_t>(((s.start_position + s.length - 1) >> log2S) - info.sc0 + 1) : 0;
-        info.item_begin = static_cast<int32_t>(items);
-        for (int32_t i = 0; i < info.nsc; ++i) plan.item_seq.push_back(static_cast<int32_t>(plan.seqs.size()));
-        items += info.nsc;
-        plan.seqs.push_back(info);
-    }
+    const int64_t items = plan_items(p.sequences, log2S, &plan.seqs, &plan.item_seq);
     plan.items = items;
 
     const int64_t S = int64_t(1) << log2S;

@@ -217,6 +217,49 @@ __device__ __forceinline__ float load_state(const StateTensor& st, int64_t n, in
                                             int64_t v) {
     return st.levels[n * st.stride_n + h * st.stride_h + level * st.stride_l + k * st.stride_k + v * st.stride_v];
 }
+// Elements (k, v .. v + 3) of level `level` of a state tensor (zero past K or
+// V), and their store (skipping those past K or V): the up- and down-sweeps'
+// per-thread slice of a state.
+__device__ __forceinline__ float4 load_state4(const StateTensor& st, int64_t n, int64_t h, int64_t level, int k, int v,
+                                              int K, int V) {
+    float x[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) x[c] = (k < K && v + c < V) ? load_state(st, n, h, level, k, v + c) : 0.f;
+    return make_float4(x[0], x[1], x[2], x[3]);
+}
+__device__ __forceinline__ void store_state4(const StateTensor& st, int64_t n, int64_t h, int64_t level, int k, int v,
+                                             int K, int V, float4 x) {
+    const float vals[4] = {x.x, x.y, x.z, x.w};
+#pragma unroll
+    for (int c = 0; c < 4; ++c)
+        if (k < K && v + c < V)
+            st.levels[n * st.stride_n + h * st.stride_h + level * st.stride_l + k * st.stride_k + (v + c) * st.stride_v] =
+                vals[c];
+}
+
+// Exclusive prefix sum of one double per thread over the CTA (warp_sums: one
+// slot per warp); *total, when given, receives the sum over the CTA.
+__device__ __forceinline__ double block_exclusive_sum(double x, double* warp_sums, double* total = nullptr) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    double incl = x;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const double y = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += y;
+    }
+    if (lane == 31) warp_sums[warp] = incl;
+    __syncthreads();
+    double before = 0;
+    for (int w = 0; w < warp; ++w) before += warp_sums[w];
+    if (total != nullptr) {
+        double t = 0;
+        for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) t += warp_sums[w];
+        *total = t;
+    }
+    __syncthreads();
+    return before + incl - x;
+}
+
 __device__ __forceinline__ float state_multiplier(const StateTensor& st, int64_t n, int64_t h, int64_t level) {
     if (st.log_decay == nullptr) return 1.f;
     return expf(st.log_decay[n * st.ld_stride_n + h * st.ld_stride_h + level * st.ld_stride_l]);

@@ -44,11 +44,8 @@ __global__ void __launch_bounds__(128) upsweep_kernel(ForwardParams p) {
 
     auto load_initial4 = [&](int level) {
         const float mult = state_multiplier(p.initial, seq, h, level);
-        float x[4];
-#pragma unroll
-        for (int c = 0; c < 4; ++c)
-            x[c] = (kk < p.K && vv + c < p.V) ? mult * load_state(p.initial, seq, h, level, kk, vv + c) : 0.f;
-        return make_float4(x[0], x[1], x[2], x[3]);
+        const float4 x = load_state4(p.initial, seq, h, level, kk, vv, p.K, p.V);
+        return make_float4(mult * x.x, mult * x.y, mult * x.z, mult * x.w);
     };
 
     float4 left[kMaxHeights];
@@ -115,13 +112,7 @@ __global__ void __launch_bounds__(128) upsweep_kernel(ForwardParams p) {
             if (level >= p.final_state.num_levels) continue;  // validated: cannot happen
             float4 val = make_float4(0.f, 0.f, 0.f, 0.f);
             if ((valid >> hh) & 1u) val = axpy4(expf(static_cast<float>(D - gref[hh])), left[hh], val);
-            const float vals[4] = {val.x, val.y, val.z, val.w};
-            const StateTensor& st = p.final_state;
-#pragma unroll
-            for (int c = 0; c < 4; ++c)
-                if (kk < p.K && vv + c < p.V)
-                    st.levels[seq * st.stride_n + h * st.stride_h + level * st.stride_l + kk * st.stride_k +
-                              (vv + c) * st.stride_v] = vals[c];
+            store_state4(p.final_state, seq, h, level, kk, vv, p.K, p.V, val);
         }
     }
 }
