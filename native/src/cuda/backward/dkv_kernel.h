@@ -5,12 +5,13 @@
 //             u_j = exp(G_end - G_j):  dk += diag(u) V D^T,  dv += diag(u) K D
 // In the last chunk of a sequence whose end is not chunk-aligned, the
 // outgoing states are instead the low levels of d_final_state, each applied
-// to the rows of its bucket. dk is summed over heads as dq is (dq_kernel.h); k . (the outgoing part of dk) per head goes to dgk
-// for dg (the column sums of the terms whose targets lie after the chunk).
+// to the rows of its bucket. dk is summed over heads as dq is (head_sums.h);
+// k . (the outgoing part of dk) per head goes to dgk for dg (the column sums
+// of the terms whose targets lie after the chunk).
 #pragma once
 
-#include "cuda/backward/dq_kernel.h"
 #include "cuda/backward/fragment_sums.h"
+#include "cuda/backward/head_sums.h"
 #include "cuda/backward/intra_mask.h"
 
 namespace lla::cuda::bwd {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "cuda/backward/fragment_sums.h"
+#include "cuda/backward/head_sums.h"
 #include "cuda/backward/intra_mask.h"
 
 namespace lla::cuda::bwd {
@@ -39,47 +40,9 @@ struct DqSmem {
     int num_reads;
 };
 
-// Adds head h's (64 x kKMax) accumulator of group grp to the gradient: stored
-// (in p.in_dtype, strides `stride`) when groups have one head, else added to
-// the float32 partial of head split `split` (set by the split's first head;
-// each CTA owns its partial, so no atomics), which group_sum adds up. Kept
-// in memory rather than registers so that two CTAs fit an SM.
-template <class Acc, class Coord>
-__device__ __forceinline__ void add_group_rows(const BackwardParams& p, const ItemInfo& it, int64_t item, int grp,
-                                               int split, bool first, const Acc& acc, const Coord& coord, void* out,
-                                               const int64_t* stride) {
-    float* part = p.group_partial + ((static_cast<int64_t>(split) * p.G + grp) * p.items + item) * (kChunk * kKMax);
-#pragma unroll
-    for (int i = 0; i < size(acc); i += 2) {
-        const int r = get<0>(coord(i)), c = get<1>(coord(i));
-        if (p.heads_per_group > 1) {
-            float2* at = reinterpret_cast<float2*>(part + r * kKMax + c);  // (c, c + 1): fwd::store_pair
-            float2 v = make_float2(acc(i), acc(i + 1));
-            if (!first) {
-                const float2 o = *at;
-                v.x += o.x;
-                v.y += o.y;
-            }
-            *at = v;
-            continue;
-        }
-        if (!it.rows(r) || c >= p.K) continue;
-        const int64_t tok = it.s.token_begin + (it.base + r - it.s.start);
-        const int64_t off = it.s.batch * stride[0] + tok * stride[1] + grp * stride[2];
-        store_as(out, p.in_dtype, off + c * stride[3], acc(i));
-        if (c + 1 < p.K) store_as(out, p.in_dtype, off + (c + 1) * stride[3], acc(i + 1));
-    }
-}
-
+// CTAs per SM the dq pass's registers are set for (float tiles: shared memory for one).
 template <class Traits>
-constexpr int kMinBlocks = sizeof(typename Traits::Op) == 2 ? 2 : 1;  // float tiles: shared memory for one
-
-template <class Traits, class Acc, class SQ, class SK>
-__device__ __forceinline__ void q_times_k(Acc& acc, const SQ& sQ, const SK& sK) {
-    typename Traits::Mma mma;
-    clear(acc);
-    fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sQ, sK);
-}
+constexpr int kMinBlocks = sizeof(typename Traits::Op) == 2 ? 2 : 1;
 
 template <class Traits>
 __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(BackwardParams p) {
@@ -145,7 +108,7 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
         Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
         do_times_v<Traits>(p, it, h, acc_dp, sA, sB);
         Tensor acc_s = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
-        q_times_k<Traits>(acc_s, sQ, sK);  // again per head: registers for two CTAs per SM
+        q_times_k<Traits>(acc_s, sQ, sK);
         float bins[2][kLog2Item + 1];
         double rows_dg[2] = {0.0, 0.0};
         int row_of[2] = {0, 8};

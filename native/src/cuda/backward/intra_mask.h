@@ -1,5 +1,5 @@
 // The intra-chunk part shared by the dq and dkv kernels of the backward:
-// S = Q K^T (computed once per group) and, per head, dP = dO V^T over the V
+// S = Q K^T and, per head, dP = dO V^T over the V
 // slices, then the level mask M[i,j] = l[i, lev(i,j)] exp(G_i - G_j) (j <= i,
 // both call tokens) applied in registers.
 #pragma once
@@ -44,6 +44,15 @@ __device__ __forceinline__ void do_times_v(const BackwardParams& p, const ItemIn
         fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sA, sB);
         __syncthreads();
     }
+}
+
+// acc = Q K^T of the chunk (recomputed per head in the dq and dkv passes:
+// kept across heads it costs the registers of a second CTA per SM).
+template <class Traits, class Acc, class SQ, class SK>
+__device__ __forceinline__ void q_times_k(Acc& acc, const SQ& sQ, const SK& sK) {
+    typename Traits::Mma mma;
+    clear(acc);
+    fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sQ, sK);
 }
 
 // Calls f(i, r, c, lev, ok, decay) for every accumulator element i of a
