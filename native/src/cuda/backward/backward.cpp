@@ -184,17 +184,9 @@ Plan make_plan(const BackwardProblem& p) {
     return plan;
 }
 
+
 lla_status check_supported(const BackwardProblem& p) {
-    if (p.precision == Precision::F64)
-        return set_error(LLA_ERROR_UNSUPPORTED,
-                         "q.dtype is float64: the CUDA backward computes in float32, bfloat16 or float16 "
-                         "(use the CPU backend for float64)");
-    if (p.config.variant != LLA_VARIANT_MAMBA2)
-        return set_error(LLA_ERROR_UNSUPPORTED, "config.variant: the CUDA backward serves LLA_VARIANT_MAMBA2 only");
-    if (p.dims.K > fwd::kKMax)
-        return set_error(LLA_ERROR_UNSUPPORTED, "q.shape[3] (K) = " + std::to_string(p.dims.K) +
-                                                    ": the CUDA backward supports K <= " + std::to_string(fwd::kKMax));
-    return LLA_OK;
+    return check_served(p.precision, p.config.variant, p.dims.K, "backward");
 }
 
 bwd::ScalarOut scalar_out(const lla_tensor& t) {

@@ -43,10 +43,8 @@ __global__ void __launch_bounds__(kThreads, 1) dkv_kernel(BackwardParams p) {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     auto& sm = *reinterpret_cast<DkvSmem<Traits>*>(smem_raw);
     const int64_t item = p.item_offset + blockIdx.x;
-    const int grp = blockIdx.y / p.head_splits;
-    const int split = blockIdx.y % p.head_splits;
-    const int heads = p.heads_per_group / p.head_splits;
-    const int h_begin = grp * p.heads_per_group + split * heads;
+    const HeadShare share = head_share(p);
+    const int grp = share.grp, split = share.split, h_begin = share.h_begin, heads = share.heads;
     const bool one_slice = p.v_slices == 1;  // dO and V stay in sA, sB for the whole head
     const ItemInfo it = item_info(p, item);
     const int64_t token0 = it.s.token_begin + (it.base - it.s.start);

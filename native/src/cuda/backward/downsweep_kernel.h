@@ -28,12 +28,9 @@ __device__ __forceinline__ float4 add4(float4 a, float4 b) { return make_float4(
 template <class Op>
 __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
     constexpr int kH = fwd::kMaxHeights;
-    const int seq = blockIdx.x;
-    const int h = blockIdx.y;
-    const int e4 = blockIdx.z * blockDim.x + threadIdx.x;
-    if (e4 * 4 >= kKMax * p.Vpad) return;
-    const int kk = (e4 * 4) / p.Vpad;
-    const int vv = (e4 * 4) % p.Vpad;
+    fwd::SweepSlice sl;
+    if (!fwd::sweep_slice(p, &sl)) return;
+    const int seq = sl.seq, h = sl.h, kk = sl.kk, vv = sl.vv;
     const SeqInfo s = p.seqs[seq];
     const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
     auto load4 = [&](const StateTensor& st, int level) { return fwd::load_state4(st, seq, h, level, kk, vv, p.K, p.V); };

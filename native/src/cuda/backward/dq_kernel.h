@@ -52,10 +52,8 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
     extern __shared__ __align__(128) unsigned char smem_raw[];
     auto& sm = *reinterpret_cast<DqSmem<Traits>*>(smem_raw);
     const int64_t item = p.item_offset + blockIdx.x;
-    const int grp = blockIdx.y / p.head_splits;
-    const int split = blockIdx.y % p.head_splits;
-    const int heads = p.heads_per_group / p.head_splits;
-    const int h_begin = grp * p.heads_per_group + split * heads;
+    const HeadShare share = head_share(p);
+    const int grp = share.grp, split = share.split, h_begin = share.h_begin, heads = share.heads;
     const ItemInfo it = item_info(p, item);
     const int64_t token0 = it.s.token_begin + (it.base - it.s.start);
     const bool has_initial = p.initial.levels != nullptr;

@@ -7,6 +7,16 @@
 
 namespace lla::cuda::bwd {
 
+// The heads of a (chunk, group, head split) CTA: grid.y = G * head_splits.
+struct HeadShare {
+    int grp, split, h_begin, heads;
+};
+__device__ __forceinline__ HeadShare head_share(const BackwardParams& p) {
+    const int grp = blockIdx.y / p.head_splits, split = blockIdx.y % p.head_splits;
+    const int heads = p.heads_per_group / p.head_splits;
+    return HeadShare{grp, split, grp * p.heads_per_group + split * heads, heads};
+}
+
 // Adds head h's (64 x kKMax) accumulator of group grp to the gradient: stored
 // (in p.in_dtype, strides `stride`) when groups have one head, else added to
 // the float32 partial of head split `split` (set by the split's first head;

@@ -2,12 +2,27 @@
 #include "cuda/common/kernel_args.h"
 
 #include "core/checked_size.h"
+#include "core/error.h"
+#include "core/tensor_check.h"
 #include "cuda/forward/repack.h"
 
 namespace lla::cuda {
 namespace {
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 }  // namespace
+
+lla_status check_served(Precision precision, int32_t variant, int64_t K, const char* pass) {
+    if (precision == Precision::F64)
+        return set_error(LLA_ERROR_UNSUPPORTED, concat("q.dtype is float64: the CUDA ", pass,
+                                                       " computes in float32, bfloat16 or float16 (use the CPU "
+                                                       "backend for float64)"));
+    if (variant != LLA_VARIANT_MAMBA2)
+        return set_error(LLA_ERROR_UNSUPPORTED, concat("config.variant: the CUDA ", pass, " serves LLA_VARIANT_MAMBA2 only"));
+    if (K > fwd::kKMax)
+        return set_error(LLA_ERROR_UNSUPPORTED,
+                         concat("q.shape[3] (K) = ", K, ": the CUDA ", pass, " supports K <= ", fwd::kKMax));
+    return LLA_OK;
+}
 
 int64_t plan_items(const std::vector<Sequence>& sequences, int log2, std::vector<fwd::SeqInfo>* seqs,
                    std::vector<int32_t>* item_seq) {

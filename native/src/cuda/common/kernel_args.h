@@ -18,6 +18,11 @@ namespace lla::cuda {
 
 constexpr size_t kPlanAlign = 256;  // alignment of every workspace buffer
 
+// LLA_OK when the tiled kernels serve a call (variant M2, float32 or 16-bit
+// inputs, K <= 128), else LLA_ERROR_UNSUPPORTED naming what `pass` (forward,
+// backward) does not serve.
+lla_status check_served(Precision precision, int32_t variant, int64_t K, const char* pass);
+
 // The work items of a call: every aligned block of 2^log2 positions that a
 // sequence's call tokens touch (superchunks in the forward, chunks in the
 // backward). Fills one SeqInfo per sequence and the sequence of each item;

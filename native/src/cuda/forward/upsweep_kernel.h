@@ -30,14 +30,24 @@ __device__ __forceinline__ void store4(T* dst, float4 v) {
     }
 }
 
+// The (sequence, head, 4 state elements at row kk, columns vv..vv+3) of a
+// thread of a sweep over states (grid: N x H x elements / 512, 128 threads);
+// false for the threads past the state.
+struct SweepSlice {
+    int seq, h, kk, vv;
+};
+__device__ __forceinline__ bool sweep_slice(const ForwardParams& p, SweepSlice* out) {
+    const int e4 = blockIdx.z * blockDim.x + threadIdx.x;
+    if (e4 * 4 >= kKMax * p.Vpad) return false;
+    *out = SweepSlice{static_cast<int>(blockIdx.x), static_cast<int>(blockIdx.y), (e4 * 4) / p.Vpad, (e4 * 4) % p.Vpad};
+    return true;
+}
+
 template <class StateOp>
 __global__ void __launch_bounds__(128) upsweep_kernel(ForwardParams p) {
-    const int seq = blockIdx.x;
-    const int h = blockIdx.y;
-    const int e4 = blockIdx.z * blockDim.x + threadIdx.x;
-    if (e4 * 4 >= kKMax * p.Vpad) return;
-    const int kk = (e4 * 4) / p.Vpad;
-    const int vv = (e4 * 4) % p.Vpad;
+    SweepSlice sl;
+    if (!sweep_slice(p, &sl)) return;
+    const int seq = sl.seq, h = sl.h, kk = sl.kk, vv = sl.vv;
     const SeqInfo s = p.seqs[seq];
     const bool has_initial = p.initial.levels != nullptr;
     const int log2S = p.log2S;
@@ -69,7 +79,7 @@ __global__ void __launch_bounds__(128) upsweep_kernel(ForwardParams p) {
     }
 
     const int64_t dbase = static_cast<int64_t>(h) * (p.items + p.N);
-    const bool writer = e4 == 0;
+    const bool writer = kk == 0 && vv == 0;
     if (writer) p.dstart[dbase + dstart_index(s, seq, 0)] = 0.0;
     const int64_t stride_item = static_cast<int64_t>(kKMax) * p.Vpad;
     const int64_t first = (static_cast<int64_t>(h) * p.items + s.item_begin) * stride_item + kk * p.Vpad + vv;
