@@ -6,12 +6,24 @@
 # Extra CMake arguments come from $LLA_CMAKE_ARGS; for a CUDA build without them, the
 # compiler and CUTLASS that ci/setup-cuda.sh installed (.toolchain/cuda.env) are used.
 # Parallelism comes from $LLA_JOBS (default 2: CI machines have two cores).
+# LLA_CPPBUILD_FROM=DIR installs an existing build of the same sources instead.
 set -euo pipefail
 if [ $# -ne 4 ]; then
     echo "usage: $0 SOURCE_DIR BUILD_DIR INSTALL_DIR ON|OFF" >&2
     exit 2
 fi
 src=$1 build=$2 install=$3 cuda=$4
+
+# An existing CMake build of the same sources (LLA_CPPBUILD_FROM, e.g. CI's
+# build-cuda/, configured with the same CUDA setting) is installed instead of
+# compiling the library a second time.
+if [ -n "${LLA_CPPBUILD_FROM:-}" ]; then
+    cmake --install "$LLA_CPPBUILD_FROM" --prefix "$install" >/dev/null
+    if ls "$install"/lib/libloglinear.so* >/dev/null 2>&1; then
+        exit 0
+    fi
+    echo "cppbuild.sh: $LLA_CPPBUILD_FROM installed no lib/libloglinear.so; building" >&2
+fi
 
 extra=${LLA_CMAKE_ARGS:-}
 if [ "$cuda" = ON ] && [ -z "$extra" ] && [ -f "$src/.toolchain/cuda.env" ]; then
