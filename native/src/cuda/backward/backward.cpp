@@ -197,13 +197,6 @@ void row_strides(const lla_tensor& t, int64_t* out) {
     for (int i = 0; i < 4; ++i) out[i] = t.shape[i] > 1 ? t.strides[i] : 0;
 }
 
-template <class T>
-lla_status upload(char* ws, size_t offset, const std::vector<T>& v, cudaStream_t stream, const char* what) {
-    if (v.empty()) return LLA_OK;
-    LLA_CUDA_TRY(cudaMemcpyAsync(ws + offset, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, stream), what);
-    return LLA_OK;
-}
-
 }  // namespace
 
 size_t backward_workspace_bytes(const BackwardProblem& p) {

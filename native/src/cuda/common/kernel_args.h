@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/problem.h"
+#include "cuda/common/cuda_status.h"
 #include "cuda/forward/forward_params.h"
 #include "loglinear/loglinear.h"
 
@@ -51,6 +52,15 @@ fwd::ScalarTensor scalar_tensor(const lla_tensor& t);
 fwd::StateTensor state_tensor(const lla_state* st);
 // A canonical [N,H,Ls,K,V] float32 tensor (d_final_state, d_initial_state).
 fwd::StateTensor state_tensor(const lla_tensor* levels);
+
+// Queues the copy of a host plan array (sequence infos, item lists) to
+// workspace offset `offset`; nothing for an empty one.
+template <class T>
+lla_status upload(char* ws, size_t offset, const std::vector<T>& v, cudaStream_t stream, const char* what) {
+    if (v.empty()) return LLA_OK;
+    LLA_CUDA_TRY(cudaMemcpyAsync(ws + offset, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, stream), what);
+    return LLA_OK;
+}
 
 // Copies tensor t into its dense padded buffer (to_buffer) or back.
 lla_status repack_tensor(const lla_tensor& t, const Packed& pk, char* ws, int elem_bytes, bool to_buffer,

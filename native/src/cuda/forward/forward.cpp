@@ -109,14 +109,8 @@ lla_status forward(const ForwardProblem& p, void* workspace, cudaStream_t stream
     char* ws = static_cast<char*>(workspace);
     const int eb = plan.shape.elem_bytes;
 
-    if (!plan.seqs.empty())
-        LLA_CUDA_TRY(cudaMemcpyAsync(ws + plan.off_seqs, plan.seqs.data(), plan.seqs.size() * sizeof(fwd::SeqInfo),
-                                     cudaMemcpyHostToDevice, stream),
-                     "copy of the sequence plan to the device");
-    if (!plan.item_seq.empty())
-        LLA_CUDA_TRY(cudaMemcpyAsync(ws + plan.off_items, plan.item_seq.data(), plan.item_seq.size() * sizeof(int32_t),
-                                     cudaMemcpyHostToDevice, stream),
-                     "copy of the superchunk list to the device");
+    LLA_TRY_STATUS(upload(ws, plan.off_seqs, plan.seqs, stream, "copy of the sequence plan to the device"));
+    LLA_TRY_STATUS(upload(ws, plan.off_items, plan.item_seq, stream, "copy of the superchunk list to the device"));
     const std::pair<const lla_tensor*, const Packed*> inputs[] = {
         {&p.inputs.q, &plan.q}, {&p.inputs.k, &plan.k}, {&p.inputs.v, &plan.v}};
     for (const auto& [tensor, packed] : inputs) {
