@@ -18,12 +18,13 @@ enum class ComputeDtype { F64, F32, BF16 };
 // "f64", "f32", "bf16"; throws std::invalid_argument otherwise.
 ComputeDtype parse_compute_dtype(const std::string& text);
 const char* compute_dtype_name(ComputeDtype dtype);
-// SPEC tolerance (relative Frobenius error) for the CPU at this dtype.
+// The tolerance (relative Frobenius error) for the CPU at this dtype:
+// docs/numerics.md, "Tolerances".
 double spec_tolerance(ComputeDtype dtype);
 
 // The case with every input rounded as the library stores it at `dtype`
-// (bf16: q k v l beta do to bfloat16, g to float32). SPEC: the bf16 reference
-// is the float64 result on these rounded inputs.
+// (bf16: q k v l beta do to bfloat16, g to float32). The bf16 reference is the
+// float64 result on these rounded inputs (docs/numerics.md, "Reduced precisions").
 GoldenCase with_rounded_inputs(const GoldenCase& c, ComputeDtype dtype);
 
 // A C API call that did not return LLA_OK.
@@ -40,7 +41,7 @@ struct RunOptions {
     ComputeDtype dtype = ComputeDtype::F64;
     int32_t backend = LLA_BACKEND_CPU;  // lla_backend; CUDA puts the tensors in CUDA memory
     int64_t extra_state_levels = 0;     // export states with this many levels beyond the minimum
-    int32_t math_mode = LLA_MATH_EXACT_FP32;  // f32 on a GPU: the SPEC's 1e-5 needs exact float32
+    int32_t math_mode = LLA_MATH_EXACT_FP32;  // f32 on a GPU: the 1e-5 of docs/numerics.md needs exact float32
 };
 
 // Forward over all tokens, then backward: "o", "dq", "dk", "dv", "dg", "dl"

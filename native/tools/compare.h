@@ -1,4 +1,4 @@
-// Error measures of SPEC "Numerics": relative Frobenius error, with NaN or
+// Error measures of docs/numerics.md, "Error measure": relative Frobenius error, with NaN or
 // Inf anywhere counting as a failure, and the level-aware state comparison.
 #pragma once
 
@@ -12,8 +12,8 @@ double relative_error(const Array& got, const Array& ref);
 
 // A state [N, H, Ls, K, V] against a golden one with Lg <= Ls levels: the
 // relative error over the golden's levels, and the largest |x| over levels
-// Lg.. (SPEC: those must be zero). relative is +inf when Ls < Lg or the other
-// dims differ.
+// Lg.. (those must be zero: docs/golden-format.md, "The state"). relative is
+// +inf when Ls < Lg or the other dims differ.
 struct StateError {
     double relative;
     double beyond_max;

@@ -1,7 +1,7 @@
 // A golden-format case: a folder with case.json (variant, scale, shapes,
 // cu_seqlens, state_position) and .npy arrays: inputs q k v g l [beta], the
 // upstream gradient do, and (for reference cases) o, dq dk dv dg dl [dbeta],
-// state. See SPEC.md "golden/".
+// state. See docs/golden-format.md.
 #pragma once
 
 #include <cstdint>

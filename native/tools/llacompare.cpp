@@ -1,5 +1,5 @@
 // llacompare: compare the .npy outputs of llacheck (or `lla compute`) with a
-// golden case, per SPEC "Numerics".
+// golden case, per docs/numerics.md ("Error measure", "Tolerances").
 //
 //   llacompare --ref CASE_DIR --out DIR --tol TOLERANCE
 //

@@ -1,6 +1,7 @@
-// Bad arguments to every entry point (SPEC "Bad input"): each rejected call
-// returns the expected status, a message naming the argument, and leaves
-// every byte of every tensor (and the workspace-size result) as it was.
+// Bad arguments to every entry point (docs/c-api.md, "Bad input"): each
+// rejected call returns the expected status, a message naming the argument,
+// and leaves every byte of every tensor (and the workspace-size result) as it
+// was.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,8 +1,8 @@
-// The continuation contract (SPEC "State: prefill, decode, continuation"):
-// for splits T = n + r, at chunk-aligned and unaligned n, running n tokens,
-// exporting the state (canonical or decode form) and continuing with r tokens,
-// chunked or one decode step at a time, equals one call over T; and the
-// backward of the continued call equals the materialized gradient of the
+// The continuation contract (docs/state-layout.md, "The continuation
+// contract"): for splits T = n + r, at chunk-aligned and unaligned n, running
+// n tokens, exporting the state (canonical or decode form) and continuing with
+// r tokens, chunked or one decode step at a time, equals one call over T; and
+// the backward of the continued call equals the materialized gradient of the
 // whole sequence restricted to the tail tokens (loss on the tail only).
 #include <gtest/gtest.h>
 

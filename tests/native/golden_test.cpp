@@ -1,7 +1,7 @@
 // Every golden case (tests/data/golden) through the public C API on the CPU:
-// outputs, all gradients and exported states within SPEC tolerances at
-// float64 (1e-10), float32 (1e-5) and bfloat16 (1e-2, against the float64
-// result on the same rounded inputs). Outputs are poisoned with NaN before
+// outputs, all gradients and exported states within the tolerances of
+// docs/numerics.md at float64 (1e-10), float32 (1e-5) and bfloat16 (1e-2,
+// against the float64 result on the same rounded inputs). Outputs are poisoned with NaN before
 // every call (case_runner), so an unwritten element fails.
 #include <gtest/gtest.h>
 
@@ -48,7 +48,8 @@ std::vector<GoldenParam> golden_params(CaseKind kind, std::vector<ComputeDtype> 
 const char* const kGradients[] = {"dq", "dk", "dv", "dg", "dl", "dbeta"};
 
 // What the results at `dtype` are compared with: the golden arrays, or for
-// bf16 the float64 run on the bf16-rounded inputs (SPEC "Numerics").
+// bf16 the float64 run on the bf16-rounded inputs (docs/numerics.md,
+// "Reduced precisions").
 struct Reference {
     GoldenCase inputs;                        // as the run at dtype sees them
     std::map<std::string, Array> whole;       // o and gradients over all tokens

@@ -423,7 +423,7 @@ std::vector<double> central_differences(std::vector<double>& x, F&& f, double h 
     return grad;
 }
 
-// Tolerance of SPEC "Numerics" for inputs of `dtype`.
+// Tolerance of docs/numerics.md, "Tolerances", for inputs of `dtype`.
 inline double tolerance(int32_t dtype) {
     switch (dtype) {
         case LLA_DTYPE_FLOAT64: return 1e-10;

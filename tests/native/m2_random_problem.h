@@ -1,5 +1,6 @@
-// Random M2 problems for the native tests: inputs of the SPEC shapes with
-// seeded uniform values (decays g <= 0, level weights of both signs).
+// Random M2 problems for the native tests: inputs of the shapes of
+// docs/c-api.md, "Shapes", with seeded uniform values (decays g <= 0, level
+// weights of both signs).
 #pragma once
 
 #include <cstdint>

@@ -46,8 +46,9 @@ struct Slot {
 // d_initial_state.
 class Call {
 public:
-    // dtype: of q, k, v (g and states follow SPEC). Forward and backward carry
-    // an initial state in the decode form; forward exports a final state.
+    // dtype: of q, k, v (g and states follow docs/c-api.md, "Shapes"). Forward
+    // and backward carry an initial state in the decode form; forward exports
+    // a final state.
     Call(Entry entry, int32_t dtype = LLA_DTYPE_FLOAT32, bool packed = false);
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;

@@ -17,8 +17,8 @@
  *   pass distinct initial_state and final_state buffers.
  * - An optional tensor is absent when its ndim is 0 (a zero-initialised
  *   lla_tensor is absent). A present tensor with a NULL data pointer is an error.
- * - Shapes (SPEC.md): q, k [B,T,G,K]; v, o [B,T,H,V]; g, beta [B,T,H];
- *   l [B,T,H,L]; cu_seqlens [N+1] int64 (then B == 1).
+ * - Shapes (docs/c-api.md, "Shapes"): q, k [B,T,G,K]; v, o [B,T,H,V];
+ *   g, beta [B,T,H]; l [B,T,H,L]; cu_seqlens [N+1] int64 (then B == 1).
  *   State: levels [N,H,Ls,K,V], log_decay [N,H,Ls], position [N] int64, where
  *   N = B, or the number of sequences of cu_seqlens.
  * - All tensors of a call live on one device; the backend follows the device
@@ -67,7 +67,7 @@ extern "C" {
 
 /* API version: bumped on any change to this header. */
 #define LLA_VERSION_MAJOR 0
-#define LLA_VERSION_MINOR 2
+#define LLA_VERSION_MINOR 3
 #define LLA_VERSION_PATCH 0
 /* Tensors have at most this many dimensions. */
 #define LLA_MAX_DIMS 5
@@ -101,14 +101,14 @@ typedef enum lla_backend {
 } lla_backend;
 
 typedef enum lla_variant {
-    LLA_VARIANT_MAMBA2 = 0,       /* log-linear Mamba-2 (SPEC "M2") */
-    LLA_VARIANT_GATED_DELTANET = 1 /* log-linear Gated DeltaNet (SPEC "GDN"); needs beta */
+    LLA_VARIANT_MAMBA2 = 0,       /* log-linear Mamba-2 (docs/math.md, section 3) */
+    LLA_VARIANT_GATED_DELTANET = 1 /* log-linear Gated DeltaNet (docs/math.md, section 4); needs beta */
 } lla_variant;
 
 typedef enum lla_math_mode {
-    LLA_MATH_DEFAULT = 0,    /* CPU: exact; GPU: fastest mode within the dtype's SPEC tolerance */
-    LLA_MATH_EXACT_FP32 = 1, /* float32 inputs on GPU: no TF32 (SPEC tolerance 1e-5) */
-    LLA_MATH_ALLOW_TF32 = 2  /* float32 inputs on GPU: TF32 tensor cores (SPEC tolerance 3e-3) */
+    LLA_MATH_DEFAULT = 0,    /* CPU: exact; GPU: fastest mode within the dtype's tolerance (docs/numerics.md) */
+    LLA_MATH_EXACT_FP32 = 1, /* float32 inputs on GPU: no TF32 (tolerance 1e-5, docs/numerics.md) */
+    LLA_MATH_ALLOW_TF32 = 2  /* float32 inputs on GPU: TF32 tensor cores (tolerance 3e-3, docs/numerics.md) */
 } lla_math_mode;
 
 typedef struct lla_tensor {
@@ -126,7 +126,7 @@ typedef struct lla_config {
     int32_t backend;     /* lla_backend */
     int32_t math_mode;   /* lla_math_mode */
     int32_t num_threads; /* CPU worker threads; 0 = all hardware threads */
-    double scale;        /* multiplies every q.k; SPEC default 1.0 */
+    double scale;        /* multiplies every q.k; default 1.0 */
 } lla_config;
 
 /* Inputs of one call. beta only for GATED_DELTANET; cu_seqlens optional. */
@@ -143,7 +143,8 @@ typedef struct lla_inputs {
  * log_decay [N,H,Ls], optional: when present, the state is
  * exp(log_decay[l]) * levels[l] (the "decode" form: a decode step then rewrites
  * only the level it merges); when absent, levels are the canonical state of
- * SPEC.md. lla_state_convert turns one form into the other.
+ * docs/state-layout.md ("The canonical layout"). lla_state_convert turns one
+ * form into the other.
  */
 typedef struct lla_state {
     lla_tensor levels;
@@ -240,6 +241,37 @@ LLA_API lla_status lla_state_convert(const lla_config* config, const lla_state* 
 
 /* Wait for all work queued on stream (no-op on the CPU). */
 LLA_API lla_status lla_synchronize(int32_t backend, void* stream);
+
+/*
+ * Memory of CUDA devices, for callers without a CUDA runtime of their own (the
+ * Java API uses these). A build without the CUDA backend, or a machine without
+ * a usable device, answers LLA_ERROR_UNSUPPORTED with the reason, except where
+ * stated. Copies take the direction from the pointers (host, device, or
+ * managed memory: CUDA's unified addressing).
+ */
+/* CUDA devices the backend can use: 0 without the CUDA backend or a device. */
+LLA_API int32_t lla_cuda_device_count(void);
+/* *ptr = `bytes` of uninitialised memory of CUDA device device_index
+ * (cudaMalloc; 256-byte aligned). bytes = 0 gives *ptr = NULL. */
+LLA_API lla_status lla_cuda_malloc(int32_t device_index, size_t bytes, void** ptr);
+/* Frees memory from lla_cuda_malloc (or cudaMalloc); NULL is a no-op. Waits
+ * for the work queued on the device that may still use it. */
+LLA_API lla_status lla_cuda_free(void* ptr);
+/* Copies `bytes` from src to dst, ordered after the work queued on stream
+ * (NULL: the default stream), and returns when the copy is complete. Without
+ * the CUDA backend, both are host memory and this is memcpy. */
+LLA_API lla_status lla_memcpy(void* dst, const void* src, size_t bytes, void* stream);
+/* The same copy queued on stream, returning before it completes: src and dst
+ * must stay valid (and host memory untouched) until lla_synchronize(stream). */
+LLA_API lla_status lla_memcpy_async(void* dst, const void* src, size_t bytes, void* stream);
+/* Sets `bytes` of CUDA memory at ptr to the byte `value`, ordered on stream
+ * (NULL: the default stream), and returns when done. */
+LLA_API lla_status lla_cuda_memset(void* ptr, int32_t value, size_t bytes, void* stream);
+/* Where ptr points: LLA_DEVICE_CUDA and the ordinal for device memory (and
+ * managed memory: its preferred device, else 0), LLA_DEVICE_CPU and 0 for
+ * anything else (pageable or pinned host memory, or any pointer in a build
+ * without the CUDA backend). Never fails for a non-NULL out-pointer pair. */
+LLA_API lla_status lla_pointer_device(const void* ptr, int32_t* device_type, int32_t* device_index);
 
 #ifdef __cplusplus
 }

@@ -2,11 +2,10 @@
 // validates (validate.cpp), and hands the Problem to exactly one backend. No
 // C++ exception crosses this boundary.
 #include <cstring>
-#include <exception>
-#include <new>
 
 #include "core/backend.h"
 #include "core/error.h"
+#include "core/guarded.h"
 #include "core/tensor_check.h"
 #include "core/validate.h"
 #include "loglinear/loglinear.h"
@@ -16,21 +15,6 @@ namespace {
 
 #define LLA_STRINGIFY2(x) #x
 #define LLA_STRINGIFY(x) LLA_STRINGIFY2(x)
-
-// Runs `body` with the error cleared, turning exceptions into statuses.
-template <class Body>
-lla_status guarded(Body&& body) {
-    clear_error();
-    try {
-        return body();
-    } catch (const std::bad_alloc&) {
-        return set_error(LLA_ERROR_OUT_OF_MEMORY, "host memory allocation failed");
-    } catch (const std::exception& e) {
-        return set_error(LLA_ERROR_INTERNAL, concat("unexpected exception: ", e.what()));
-    } catch (...) {
-        return set_error(LLA_ERROR_INTERNAL, "unexpected non-standard exception");
-    }
-}
 
 // Variants a backend computes; the core validates both for every backend.
 lla_status check_variant_implemented(const Backend& backend, int32_t variant) {

@@ -16,3 +16,10 @@ void clear_error();
 const char* last_error_message();
 
 }  // namespace lla
+
+// Returns from the enclosing function when an lla_status is not LLA_OK.
+#define LLA_TRY(expr)                                            \
+    do {                                                         \
+        const lla_status lla_try_status = (expr);                \
+        if (lla_try_status != LLA_OK) return lla_try_status;     \
+    } while (0)

@@ -1,7 +1,8 @@
 // The validated, normalised description of one call that the core hands to a
 // backend. The core (api.cpp + validate.cpp) checks every argument against
-// SPEC.md before a Problem exists, so backends trust these fields and never
-// re-validate; they only report resource or runtime failures.
+// the rules of docs/c-api.md ("Limits", "Bad input", "Shapes") before a
+// Problem exists, so backends trust these fields and never re-validate; they
+// only report resource or runtime failures.
 #pragma once
 
 #include <cstddef>

@@ -15,12 +15,6 @@ namespace {
 
 constexpr lla_status kInvalid = LLA_ERROR_INVALID_ARGUMENT;
 
-#define LLA_TRY(expr)                          \
-    do {                                       \
-        const lla_status lla_try_status = (expr); \
-        if (lla_try_status != LLA_OK) return lla_try_status; \
-    } while (0)
-
 lla_status null_argument(const char* name, const char* what) {
     return set_error(kInvalid, concat(name, " is NULL (", what, ")"));
 }
@@ -73,7 +67,8 @@ Extent any_size(Extent like) {
     return like;
 }
 
-// q, k, v same floating dtype; g, l, beta per SPEC; float64 is all-or-nothing.
+// q, k, v same floating dtype; g, l, beta per docs/c-api.md, "Shapes"; float64
+// is all-or-nothing.
 lla_status check_input_dtypes(const lla_config& config, const lla_inputs& in, Shapes* s) {
     LLA_TRY(check_dtype(in.q, "q", {LLA_DTYPE_FLOAT32, LLA_DTYPE_FLOAT64, LLA_DTYPE_BFLOAT16, LLA_DTYPE_FLOAT16},
                         "the compute dtype of the call"));

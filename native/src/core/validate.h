@@ -1,4 +1,4 @@
-// Validation of every public entry point (SPEC "Bad input"): null pointers,
+// Validation of every public entry point (docs/c-api.md, "Bad input"): null pointers,
 // config enums, shapes, dtypes, strides, devices, aliasing of outputs, groups,
 // cu_seqlens, positions and level counts. On success it picks the backend and
 // fills the Problem a backend trusts; on failure it records the message

@@ -1,5 +1,5 @@
-// One decode step of M2 for a batch of sequences (SPEC "State: prefill,
-// decode, continuation"): decay, read, merge. The step's cost follows the
+// One decode step of M2 for a batch of sequences (docs/math.md, "5. The
+// recurrent view: one state per level"): decay, read, merge. The step's cost follows the
 // number of nonempty levels of each position, not the position.
 //
 // Canonical form: every nonempty level is rewritten (decayed, or cleared when

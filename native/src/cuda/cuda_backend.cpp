@@ -3,10 +3,10 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
-#include <mutex>
 #include <vector>
 
 #include "core/checked_size.h"
+#include "core/device_memory.h"
 #include "core/error.h"
 #include "core/tensor_check.h"
 #include "cuda/backward/backward.h"
@@ -54,16 +54,7 @@ lla_status write_final_positions(const ForwardProblem& p, cudaStream_t stream) {
 
 }  // namespace
 
-bool CudaBackend::available() const {
-    static bool has_device = false;
-    static std::once_flag once;
-    std::call_once(once, [] {
-        int count = 0;
-        has_device = cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
-        cudaGetLastError();  // no driver / no device is an answer, not a pending error
-    });
-    return has_device;
-}
+bool CudaBackend::available() const { return cuda_device_memory()->device_count() > 0; }
 
 namespace {
 

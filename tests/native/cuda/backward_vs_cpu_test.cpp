@@ -1,5 +1,6 @@
 // The CUDA backward against the float64 CPU backward on random problems
-// (dg within dg_tolerance, every other gradient within the SPEC tolerance):
+// (dg within dg_tolerance, every other gradient within the tolerance of
+// docs/numerics.md):
 // batch 1 at T = 70000, groups G in {1, 2, H}, odd sizes, extra levels,
 // packed sequences (cu_seqlens, one of them empty), an initial state at
 // unaligned positions with d_final_state and d_initial_state, and one

@@ -1,7 +1,8 @@
-// SPEC's continuation contract on CUDA: prefill n tokens and export the state
-// (canonical or decode form), then continue with the remaining tokens chunked
-// (one forward from the state) or one decode step at a time followed by a
-// chunked forward; the outputs match one forward over all tokens.
+// The continuation contract (docs/state-layout.md) on CUDA: prefill n tokens
+// and export the state (canonical or decode form), then continue with the
+// remaining tokens chunked (one forward from the state) or one decode step at
+// a time followed by a chunked forward; the outputs match one forward over
+// all tokens.
 #include <gtest/gtest.h>
 
 #include <vector>

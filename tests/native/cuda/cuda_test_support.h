@@ -24,7 +24,7 @@ bool gpu_available();
         if (!::lla::cudatest::gpu_available()) GTEST_SKIP() << "no CUDA device here"; \
     } while (0)
 
-// How the CUDA side computes, with its SPEC tolerance.
+// How the CUDA side computes, with its tolerance (docs/numerics.md, "Tolerances").
 struct Mode {
     const char* name;
     int32_t dtype;      // q, k, v, l, o
@@ -175,7 +175,7 @@ bool gradients_within(const BackwardResult& got, const BackwardResult& ref, doub
                       std::string* report);
 // The bound the CUDA backward keeps for dg (docs/cuda.md, "Precision of dg"):
 // dg is a reverse cumulative sum over the sequence, whose rounding grows
-// like the square root of its chunks: 2x the SPEC tolerance up to 16 chunks
+// like the square root of its chunks: 2x the tolerance up to 16 chunks
 // of 64 tokens, times sqrt(chunks / 16) beyond.
 double dg_tolerance(double tolerance, int64_t tokens_per_sequence);
 

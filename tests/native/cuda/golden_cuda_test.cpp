@@ -1,7 +1,7 @@
 // Every golden M2 case through the public API with CUDA tensors, at each
-// SPEC tolerance: float32 exact (1e-5) and TF32 (3e-3) against the golden
-// float64 output; bfloat16 and float16 (1e-2) against the float64 CPU result
-// on the same rounded inputs. Cases with a state_position also export the
+// tolerance of docs/numerics.md: float32 exact (1e-5) and TF32 (3e-3)
+// against the golden float64 output; bfloat16 and float16 (1e-2) against the
+// float64 CPU result on the same rounded inputs. Cases with a state_position also export the
 // state after n tokens and continue from it. The backward's gradients too.
 #include <gtest/gtest.h>
 

@@ -1,6 +1,7 @@
-// O(T^2) materialized float64 reference of log-linear Mamba-2 (SPEC "Variant
-// M2", "Gradients", "State"), for tests and the benchmark's materialized
-// baseline. Every quantity is computed pair by pair from its definition:
+// O(T^2) materialized float64 reference of log-linear Mamba-2 (docs/math.md,
+// sections 3, 5 and 7; docs/state-layout.md), for tests and the benchmark's
+// materialized baseline. Every quantity is computed pair by pair from its
+// definition:
 //
 //   o_t = sum_{s<=t} l[t, lev(t,s)] exp(G_t - G_s) scale (q_t . k_s) v_s
 //
@@ -12,7 +13,8 @@
 
 namespace lla_reference {
 
-// One M2 problem in dense C-order float64 arrays of the SPEC layouts.
+// One M2 problem in dense C-order float64 arrays of the layouts of
+// docs/c-api.md, "Shapes".
 struct M2Problem {
     int64_t B = 1, T = 0, H = 1, G = 1, K = 0, V = 0, L = 0;
     double scale = 1.0;

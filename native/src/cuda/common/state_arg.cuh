@@ -3,7 +3,7 @@
 // exp(log_decay[l]) * levels[l]), position [N]. Strides in elements.
 //
 // Level l >= 1 of a state ready for target position n is nonempty iff bit
-// l-1 of n is set (SPEC "Levels"); kernels read only nonempty levels and
+// l-1 of n is set (docs/math.md, "2. Levels"); kernels read only nonempty levels and
 // treat the others as zero, whatever their memory holds.
 #pragma once
 

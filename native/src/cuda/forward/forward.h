@@ -1,4 +1,4 @@
-// The CUDA forward of log-linear Mamba-2 (SPEC "Variant M2"): o and, when
+// The CUDA forward of log-linear Mamba-2 (docs/math.md, "3. Variant M2"): o and, when
 // requested, the canonical final state. Entry points used by the CUDA Backend.
 //
 // Served: q, k, v float32 / bfloat16 / float16 (float64: LLA_ERROR_UNSUPPORTED),

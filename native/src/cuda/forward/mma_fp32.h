@@ -1,10 +1,11 @@
 // Tensor-core MMA atoms for float32 operands, built on the SM80 m16n8k8 TF32
 // instruction, so that float32 tiles use the same TiledMMA code as 16-bit ones:
 //  - SM80_16x8x8_F32F32F32F32_TN_TF32: operands rounded to TF32 (10-bit
-//    mantissa; LLA_MATH_ALLOW_TF32, SPEC tolerance 3e-3);
+//    mantissa; LLA_MATH_ALLOW_TF32, tolerance 3e-3 in docs/numerics.md);
 //  - SM80_16x8x8_F32F32F32F32_TN_3xTF32: each operand split into a TF32 "big"
 //    part and a TF32 remainder, and a*b ~ big*big + big*small + small*big, which
-//    keeps float32 accuracy (LLA_MATH_EXACT_FP32, SPEC tolerance 1e-5).
+//    keeps float32 accuracy (LLA_MATH_EXACT_FP32, tolerance 1e-5 in
+//    docs/numerics.md).
 #pragma once
 
 #include <cute/arch/mma_sm80.hpp>
