@@ -1,5 +1,5 @@
-# lla_bench_cuda (bench/cuda_bench.cu): the CUDA backend at the SPEC anchor
-# shapes. Included from bench/CMakeLists.txt when LLA_CUDA is ON. It links the
+# lla_bench_cuda (bench/cuda_bench.cu): the CUDA backend at the anchor shapes
+# of docs/benchmarks.md. Included from bench/CMakeLists.txt when LLA_CUDA is ON. It links the
 # public library, and the backend's static library for the decode kernels
 # timed without the public call's validation (lla::cuda::decode_step), which
 # needs the core's error and tensor-check objects beside it.

@@ -1,4 +1,6 @@
-// lla_bench_cuda: the CUDA backend at the SPEC anchor shapes.
+// lla_bench_cuda: the CUDA backend at the anchor shapes of docs/benchmarks.md
+// (the FLA and SDPA figures and the targets below are its "Baselines" and
+// "Targets").
 //
 //   lla_bench_cuda [--repeats N] [--warmup N] [--markdown FILE] [--forward-only]
 //

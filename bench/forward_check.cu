@@ -6,12 +6,12 @@
 // --check: random cases (dtypes and math modes, varlen, initial states in
 //   both forms at unaligned positions, final-state export, padded/strided
 //   tensors, long sequences) against a float64 host reference computed from
-//   the definitions in SPEC.md on the same rounded inputs. Prints one line per
-//   case: relative Frobenius error of o and of the final state, PASS/FAIL at
-//   the SPEC tolerance of the mode.
-// --time: the SPEC anchor shapes (bf16, H=32, K=128, V=64, G=1): median ms of
-//   the whole forward and of its phases (CUDA events), with a spot check of
-//   some outputs against the host reference.
+//   the definitions of docs/math.md on the same rounded inputs. Prints one
+//   line per case: relative Frobenius error of o and of the final state,
+//   PASS/FAIL at the tolerance of the mode (docs/numerics.md, "Tolerances").
+// --time: the anchor shapes of docs/benchmarks.md (bf16, H=32, K=128, V=64,
+//   G=1): median ms of the whole forward and of its phases (CUDA events),
+//   with a spot check of some outputs against the host reference.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -303,7 +303,7 @@ Result run_case(const Case& c, uint64_t seed) {
     const std::vector<double> o_dev = download(o);
     const std::vector<double> sf_dev = c.final_state ? download(sf) : std::vector<double>{};
 
-    // Reference (float64, SPEC definitions) and comparison, threaded over (sequence, head).
+    // Reference (float64, the definitions of docs/math.md) and comparison, threaded over (sequence, head).
     Result res;
     std::vector<double> num(N * H, 0), den(N * H, 0), snum(N * H, 0), sden(N * H, 0);
     std::vector<int64_t> cnt(N * H, 0);

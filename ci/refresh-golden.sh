@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Refreshes tests/data/golden from the shared reference vectors
-# (../shared/golden next to this checkout, or the folder given as $1).
-# Run it when the shared golden cases change, then commit tests/data/golden.
+# Maintainers: replaces the cases in tests/data/golden with those of a folder
+# of golden-format cases (docs/golden-format.md): the folder given as $1, by
+# default the project's master copy kept next to the checkout
+# (../shared/golden). Without that folder it changes nothing and exits 0 (a
+# clone has none). Run it when the master cases change, then commit
+# tests/data/golden (its README.md is kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

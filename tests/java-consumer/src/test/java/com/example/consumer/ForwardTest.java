@@ -44,7 +44,7 @@ class ForwardTest {
         assertThat(Math.sqrt(err / norm)).isLessThan(1e-10);
     }
 
-    /** o_t = sum_{s<=t} l[t, lev(t,s)] exp(G_t - G_s) scale (q_t . k_s) v_s, one group (SPEC.md). */
+    /** o_t = sum_{s<=t} l[t, lev(t,s)] exp(G_t - G_s) scale (q_t . k_s) v_s, one group (docs/math.md, section 3). */
     static double[] materialized(int t, int h, int k, int v, int levels, double scale, double[] q, double[] key,
                                  double[] value, double[] g, double[] l) {
         double[] o = new double[t * h * v];
