@@ -3,7 +3,7 @@ package dev.loglinear;
 import java.util.Arrays;
 
 /**
- * The sizes of one call, from which every tensor's shape follows (SPEC.md, "Shapes"):
+ * The sizes of one call, from which every tensor's shape follows (docs/c-api.md, "Shapes"):
  *
  * <table>
  * <caption>Tensor shapes</caption>

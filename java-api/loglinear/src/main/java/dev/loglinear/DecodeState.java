@@ -1,10 +1,6 @@
 package dev.loglinear;
 
 import java.util.Arrays;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
 
 import static dev.loglinear.presets.global.loglinear.lla_decode_step;
 import static dev.loglinear.presets.global.loglinear.lla_forward;
@@ -45,10 +41,10 @@ public final class DecodeState implements AutoCloseable {
     private final Tensor levels;
     private final Tensor logDecay;
     private final Tensor positions;
-    private final Pointer[] owned;
+    private final Tensor[] owned;
     private boolean closed;
 
-    private DecodeState(LogLinear lla, Tensor levels, Tensor logDecay, Tensor positions, Pointer[] owned) {
+    private DecodeState(LogLinear lla, Tensor levels, Tensor logDecay, Tensor positions, Tensor[] owned) {
         this.lla = lla;
         this.levels = levels;
         this.logDecay = logDecay;
@@ -57,7 +53,7 @@ public final class DecodeState implements AutoCloseable {
     }
 
     static DecodeState allocate(LogLinear lla, long numSequences, long heads, long stateLevels, long keyDim,
-                                long valueDim, DType dtype) {
+                                long valueDim, DType dtype, Device device) {
         State.requireStateDType(dtype);
         long[] levelShape = {numSequences, heads, stateLevels, keyDim, valueDim};
         long[] decayShape = {numSequences, heads, stateLevels};
@@ -67,14 +63,16 @@ public final class DecodeState implements AutoCloseable {
                         + Arrays.toString(levelShape));
             }
         }
-        Pointer levelMemory = allocateZeroed(dtype, Tensor.product(levelShape));
-        Pointer decayMemory = allocateZeroed(dtype, Tensor.product(decayShape));
-        Pointer positionMemory = allocateZeroed(DType.INT64, numSequences);
-        return new DecodeState(lla,
-                Tensor.of(levelMemory, dtype, levelShape),
-                Tensor.of(decayMemory, dtype, decayShape),
-                Tensor.of(positionMemory, DType.INT64, numSequences),
-                new Pointer[] {levelMemory, decayMemory, positionMemory});
+        Tensor[] owned = new Tensor[3];
+        try {
+            owned[0] = Tensor.allocate(device, dtype, levelShape);
+            owned[1] = Tensor.allocate(device, dtype, decayShape);
+            owned[2] = Tensor.allocate(device, DType.INT64, numSequences);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+        return new DecodeState(lla, owned[0], owned[1], owned[2], owned);
     }
 
     static DecodeState wrap(LogLinear lla, Tensor levels, Tensor logDecay, Tensor positions) {
@@ -87,7 +85,7 @@ public final class DecodeState implements AutoCloseable {
      * allocated like {@code v}.
      */
     public Tensor prefill(AttentionInputs prompt) {
-        Tensor o = Allocation.like("o", prompt.v(), prompt.shape().valueShape());
+        Tensor o = Allocation.like(prompt.v(), prompt.shape().valueShape());
         prefillInto(prompt, o);
         return o;
     }
@@ -95,10 +93,9 @@ public final class DecodeState implements AutoCloseable {
     /** Like {@link #prefill(AttentionInputs)}, writing the output into {@code o [B, T, H, V]}. */
     public synchronized void prefillInto(AttentionInputs prompt, Tensor o) {
         requireOpen();
-        requireHostState("prefill");
         Tensor out = AttentionInputs.shaped("o", o, prompt.shape().valueShape());
         DType dtype = levels.dtype();
-        try (NativeCall call = new NativeCall()) {
+        try (NativeCall call = call()) {
             // forward exports the canonical form; convert it into this state's decode form.
             Tensor canonical = call.temporary(dtype, levels.shape());
             Tensor canonicalPositions = call.temporary(DType.INT64, positions.shape());
@@ -118,7 +115,7 @@ public final class DecodeState implements AutoCloseable {
      */
     public Tensor step(AttentionInputs token) {
         AttentionShape s = token.shape();
-        Tensor o = Allocation.like("o", token.v(), new long[] {s.batch(), s.heads(), s.valueDim()});
+        Tensor o = Allocation.like(token.v(), new long[] {s.batch(), s.heads(), s.valueDim()});
         stepInto(token, o);
         return o;
     }
@@ -132,16 +129,15 @@ public final class DecodeState implements AutoCloseable {
                     + s);
         }
         Tensor out = AttentionInputs.shaped("o", o, new long[] {s.batch(), s.heads(), s.valueDim()});
-        try (NativeCall call = new NativeCall()) {
+        try (NativeCall call = call()) {
             call.check(lla_decode_step(call.config(lla.config()), call.inputs(token, true),
                     call.state(levels, logDecay, positions, true), call.tensor(out, true),
                     NativeCall.stream(lla.stream())));
         }
     }
 
-    /** The state in the canonical layout, in new Java arrays. */
+    /** The state in the canonical layout, in new Java arrays (from a state in any memory). */
     public State exportState() {
-        requireHostState("exportState");
         State dst = State.zeros(numSequences(), heads(), stateLevels(), keyDim(), valueDim(), levels.dtype());
         exportState(dst);
         return dst;
@@ -150,7 +146,7 @@ public final class DecodeState implements AutoCloseable {
     /** Writes the state in the canonical layout into {@code dst} (same sizes and dtype). */
     public synchronized void exportState(State dst) {
         requireOpen();
-        try (NativeCall call = new NativeCall()) {
+        try (NativeCall call = call()) {
             call.check(lla_state_convert(call.config(lla.config()), call.state(levels, logDecay, positions, false),
                     call.state(dst, true), NativeCall.stream(lla.stream())));
         }
@@ -162,21 +158,21 @@ public final class DecodeState implements AutoCloseable {
      */
     public synchronized void importState(State src) {
         requireOpen();
-        try (NativeCall call = new NativeCall()) {
+        try (NativeCall call = call()) {
             call.check(lla_state_convert(call.config(lla.config()), call.state(src, false),
                     call.state(levels, logDecay, positions, true), NativeCall.stream(lla.stream())));
         }
     }
 
-    /** Back to fresh sequences: every level zero, every position 0. Host-memory states only. */
+    /** Back to fresh sequences: every level zero, every position 0. States from newDecodeState only. */
     public synchronized void reset() {
         requireOpen();
         if (owned == null) {
             throw new InvalidArgumentException("reset: expected a state allocated by newDecodeState, got one wrapping"
                     + " memory of your own; zero that memory instead");
         }
-        for (Pointer p : owned) {
-            Pointer.memset(p, 0, p.limit() * p.sizeof());
+        for (Tensor t : owned) {
+            t.fillZero();
         }
     }
 
@@ -216,7 +212,7 @@ public final class DecodeState implements AutoCloseable {
         return levels.dtype();
     }
 
-    /** Frees the native memory this state allocated; a wrapped state frees nothing. Idempotent. */
+    /** Frees the memory (host or CUDA) this state allocated; a wrapped state frees nothing. Idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -224,10 +220,13 @@ public final class DecodeState implements AutoCloseable {
         }
         closed = true;
         if (owned != null) {
-            for (Pointer p : owned) {
-                p.close();
-            }
+            closeAll(owned);
         }
+    }
+
+    /** Where the state lives: the host or a CUDA device. */
+    public Device device() {
+        return levels.device();
     }
 
     private void requireOpen() {
@@ -236,21 +235,16 @@ public final class DecodeState implements AutoCloseable {
         }
     }
 
-    private void requireHostState(String what) {
-        if (owned == null && !levels.device().isCpu()) {
-            throw new InvalidArgumentException(what + ": expected a state in host memory, got " + levels.device()
-                    + " memory; use forwardInto and exportState(State) with device memory of your own");
-        }
+    /** A native call on the state's device and the stream of its {@link LogLinear}. */
+    private NativeCall call() {
+        return new NativeCall(levels.isHeap() ? Device.CPU : levels.device(), lla.stream());
     }
 
-    /** Zero-filled native memory of {@code count} elements, freed by {@link #close()}. */
-    private static Pointer allocateZeroed(DType dtype, long count) {
-        Pointer p = NativeFrame.unscoped(switch (dtype) {
-            case FLOAT64 -> new DoublePointer(count);
-            case INT64 -> new LongPointer(count);
-            default -> new FloatPointer(count);
-        });
-        Pointer.memset(p, 0, count * dtype.byteSize());
-        return p;
+    private static void closeAll(Tensor[] tensors) {
+        for (Tensor t : tensors) {
+            if (t != null) {
+                t.close();
+            }
+        }
     }
 }

@@ -45,6 +45,14 @@ public record Device(Kind kind, int index) {
         return new Device(Kind.CUDA, ordinal);
     }
 
+    /**
+     * The CUDA devices the loaded library can use: 0 for a build without the CUDA backend
+     * (classifier {@code linux-x86_64}), or a machine without a GPU or driver.
+     */
+    public static int cudaDeviceCount() {
+        return dev.loglinear.presets.global.loglinear.lla_cuda_device_count();
+    }
+
     /** Whether this is host memory. */
     public boolean isCpu() {
         return kind == Kind.CPU;

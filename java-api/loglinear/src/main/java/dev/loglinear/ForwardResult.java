@@ -3,7 +3,7 @@ package dev.loglinear;
 import java.util.Optional;
 
 /** What a forward call returns: the output and, when asked for, the final state. */
-public final class ForwardResult {
+public final class ForwardResult implements AutoCloseable {
     private final Tensor output;
     private final State finalState;
 
@@ -23,5 +23,14 @@ public final class ForwardResult {
      */
     public Optional<State> finalState() {
         return Optional.ofNullable(finalState);
+    }
+
+    /** Frees the CUDA memory of the output and the final state, when the call allocated it there. */
+    @Override
+    public void close() {
+        output.close();
+        if (finalState != null) {
+            finalState.close();
+        }
     }
 }

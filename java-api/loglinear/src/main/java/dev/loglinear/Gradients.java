@@ -17,7 +17,7 @@ import java.util.Optional;
  * {@link #of} (and {@link #withDInitialState}) to have {@link LogLinear#backwardInto} write into
  * memory of your own.
  */
-public final class Gradients {
+public final class Gradients implements AutoCloseable {
     private final Tensor dq;
     private final Tensor dk;
     private final Tensor dv;
@@ -116,5 +116,18 @@ public final class Gradients {
                 AttentionInputs.shaped("dl", dl, shape.levelScaleShape()),
                 dbeta == null ? null : AttentionInputs.shaped("dbeta", dbeta, shape.gateShape()),
                 dState);
+    }
+
+    /**
+     * Closes every gradient tensor ({@link Tensor#close()}): frees the CUDA memory of those that
+     * own it, as {@link LogLinear#backward} allocates them for CUDA inputs; nothing for others.
+     */
+    @Override
+    public void close() {
+        for (Tensor t : new Tensor[] {dq, dk, dv, dg, dl, dbeta, dInitialState}) {
+            if (t != null) {
+                t.close();
+            }
+        }
     }
 }

@@ -33,11 +33,22 @@ import static dev.loglinear.presets.global.loglinear.lla_version_string;
  * those of one call over the whole sequence.
  *
  * <h2>Memory</h2>
- * Inputs and outputs are {@link Tensor}s: Java arrays (copied to native memory and back for each
- * call), direct NIO buffers and JavaCPP pointers (used in place, no copies) or raw addresses of
- * host or CUDA memory. Methods that return tensors allocate them like the corresponding input:
- * a Java array for an array, a direct buffer for native host memory. For CUDA memory, allocate the
- * outputs yourself and use the {@code ...Into} methods.
+ * Inputs and outputs are {@link Tensor}s: Java arrays (copied to the call's device and back for
+ * each call), direct NIO buffers and JavaCPP pointers (used in place, no copies), CUDA memory
+ * ({@link Tensor#allocate(Device, DType, long...)}, {@link Tensor#to(Device)}) or raw addresses of
+ * host or CUDA memory another stack owns. A call runs where its tensors live. Methods that return
+ * tensors allocate them like the corresponding input: a Java array for an array, a direct buffer
+ * for native host memory, CUDA memory of the same device for CUDA memory (close those, or the
+ * {@link Gradients} and {@link State} holding them, to free it at once). The {@code ...Into}
+ * methods write into memory of your own instead.
+ *
+ * <pre>{@code
+ * Device gpu = Device.cuda(0);
+ * try (Tensor q = Tensor.of(qHost, shape.queryShape()).to(gpu); ...;   // k, v, g, l likewise
+ *      Tensor o = lla.forward(AttentionInputs.of(shape, q, k, v, g, l))) {
+ *     float[] out = o.toFloatArray();                                    // waits for the GPU
+ * }
+ * }</pre>
  *
  * <h2>Errors</h2>
  * Every failure is a {@link LogLinearException} whose message names the argument, the expected
@@ -88,7 +99,7 @@ public final class LogLinear {
         return stream;
     }
 
-    /** The version of the native library loaded, e.g. {@code "0.2.0"}. */
+    /** The version of the native library loaded, e.g. {@code "0.3.0"}. */
     public static String version() {
         return lla_version_string().getString();
     }
@@ -109,19 +120,27 @@ public final class LogLinear {
      * The output, continuing from {@code initialState} (null: fresh sequences) and, when
      * {@code exportFinalState}, the canonical state ready for each sequence's next token.
      * The exported state has as many levels as {@code l}, or more when the final positions need
-     * them; it lives in Java arrays when {@code v} does, else in direct buffers.
+     * them; it lives in Java arrays when {@code v} does, in direct buffers when {@code v} is native
+     * host memory, and in memory of {@code v}'s CUDA device when {@code v} is there (close the
+     * result to free it).
      */
     public ForwardResult forward(AttentionInputs in, State initialState, boolean exportFinalState) {
         Objects.requireNonNull(in, "inputs");
         AttentionShape shape = in.shape();
-        Tensor o = Allocation.like("o", in.v(), shape.valueShape());
+        Tensor o = Allocation.like(in.v(), shape.valueShape());
         State finalState = null;
         if (exportFinalState) {
             long levels = Math.max(shape.levels(), finalStateLevels(in, initialState));
             finalState = Allocation.state(in.v(), shape.stateShape(levels), in.stateDType());
         }
-        forwardInto(in, initialState, o, finalState);
-        return new ForwardResult(o, finalState);
+        ForwardResult result = new ForwardResult(o, finalState);
+        try {
+            forwardInto(in, initialState, o, finalState);
+        } catch (RuntimeException e) {
+            result.close();
+            throw e;
+        }
+        return result;
     }
 
     /**
@@ -132,7 +151,8 @@ public final class LogLinear {
     public void forwardInto(AttentionInputs in, State initialState, Tensor o, State finalState) {
         Objects.requireNonNull(in, "inputs");
         Tensor out = AttentionInputs.shaped("o", o, in.shape().valueShape());
-        try (NativeCall call = new NativeCall()) {
+        try (NativeCall call = new NativeCall(NativeCall.deviceOf(in.q(), in.v(), out, levels(initialState),
+                levels(finalState)), stream)) {
             lla_config c = call.config(config);
             lla_inputs inputs = call.inputs(in, false);
             lla_state initial = call.state(initialState, false);
@@ -181,20 +201,25 @@ public final class LogLinear {
         Objects.requireNonNull(in, "inputs");
         AttentionShape shape = in.shape();
         Gradients grads = Gradients.of(
-                Allocation.like("dq", in.q(), shape.queryShape()),
-                Allocation.like("dk", in.k(), shape.queryShape()),
-                Allocation.like("dv", in.v(), shape.valueShape()),
-                Allocation.like("dg", in.g(), shape.gateShape()),
-                Allocation.like("dl", in.l(), shape.levelScaleShape()));
+                Allocation.like(in.q(), shape.queryShape()),
+                Allocation.like(in.k(), shape.queryShape()),
+                Allocation.like(in.v(), shape.valueShape()),
+                Allocation.like(in.g(), shape.gateShape()),
+                Allocation.like(in.l(), shape.levelScaleShape()));
         if (in.beta().isPresent()) {
             Tensor beta = in.beta().get();
-            grads = grads.withDbeta(Allocation.like("dbeta", beta, shape.gateShape()));
+            grads = grads.withDbeta(Allocation.like(beta, shape.gateShape()));
         }
         if (initialState != null) {
             Tensor levels = initialState.levels();
-            grads = grads.withDInitialState(Allocation.like("d_initial_state", levels, levels.shape()));
+            grads = grads.withDInitialState(Allocation.like(levels, levels.shape()));
         }
-        backwardInto(in, initialState, dO, dFinalState, grads);
+        try {
+            backwardInto(in, initialState, dO, dFinalState, grads);
+        } catch (RuntimeException e) {
+            grads.close();
+            throw e;
+        }
         return grads;
     }
 
@@ -220,7 +245,8 @@ public final class LogLinear {
         Objects.requireNonNull(grads, "grads");
         Tensor dOut = AttentionInputs.shaped("d_o", dO, in.shape().valueShape());
         Gradients shaped = grads.shapedFor(in.shape(), initialState);
-        try (NativeCall call = new NativeCall()) {
+        try (NativeCall call = new NativeCall(NativeCall.deviceOf(in.q(), in.v(), dOut, shaped.dq(),
+                levels(initialState)), stream)) {
             call.check(lla_backward(call.config(config), call.inputs(in, false), call.state(initialState, false),
                     call.tensor(dOut, false), dFinalState == null ? null : call.tensor(dFinalState, false),
                     call.gradients(shaped), null, 0, NativeCall.stream(stream)));
@@ -230,6 +256,15 @@ public final class LogLinear {
     // ---- decoding ----
 
     /**
+     * A fresh decoding state for {@code numSequences} sequences in memory of {@code device}
+     * (the host, or a CUDA device), as {@link #newDecodeState(long, long, long, long, long, DType)}.
+     */
+    public DecodeState newDecodeState(long numSequences, long heads, long stateLevels, long keyDim, long valueDim,
+                                      DType dtype, Device device) {
+        return DecodeState.allocate(this, numSequences, heads, stateLevels, keyDim, valueDim, dtype, device);
+    }
+
+    /**
      * A fresh decoding state for {@code numSequences} sequences in native host memory, holding
      * {@code stateLevels} levels: enough for positions up to {@code 2^(stateLevels - 1) - 1}
      * ({@link AttentionShape#levelsForPosition(long)}). {@code dtype} is FLOAT32, or FLOAT64 for
@@ -237,7 +272,7 @@ public final class LogLinear {
      */
     public DecodeState newDecodeState(long numSequences, long heads, long stateLevels, long keyDim, long valueDim,
                                       DType dtype) {
-        return DecodeState.allocate(this, numSequences, heads, stateLevels, keyDim, valueDim, dtype);
+        return DecodeState.allocate(this, numSequences, heads, stateLevels, keyDim, valueDim, dtype, Device.CPU);
     }
 
     /**
@@ -245,8 +280,13 @@ public final class LogLinear {
      * {@code L} levels, for calls of {@code dtype}'s precision.
      */
     public DecodeState newDecodeState(AttentionShape shape, DType dtype) {
+        return newDecodeState(shape, dtype, Device.CPU);
+    }
+
+    /** As {@link #newDecodeState(AttentionShape, DType)}, in memory of {@code device}. */
+    public DecodeState newDecodeState(AttentionShape shape, DType dtype, Device device) {
         return newDecodeState(shape.numSequences(), shape.heads(), shape.levels(), shape.keyDim(), shape.valueDim(),
-                dtype);
+                dtype, device);
     }
 
     /**
@@ -267,6 +307,10 @@ public final class LogLinear {
         try (NativeCall call = new NativeCall()) {
             call.check(lla_synchronize(backend.code(), NativeCall.stream(stream)));
         }
+    }
+
+    private static Tensor levels(State state) {
+        return state == null ? null : state.levels();
     }
 
     /** The levels the final states of a call need: {@code bit_length(n + length) + 1} at most. */

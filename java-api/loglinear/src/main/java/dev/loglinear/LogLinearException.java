@@ -41,4 +41,11 @@ public class LogLinearException extends RuntimeException {
                     statusCode == Status.INTERNAL.code() ? message : "unknown status " + statusCode + ": " + message);
         };
     }
+
+    /** Throws the exception of {@code statusCode} with the message the library left for this thread, unless OK. */
+    static void check(int statusCode) {
+        if (statusCode != Status.OK.code()) {
+            throw of(statusCode, dev.loglinear.presets.global.loglinear.lla_last_error().getString());
+        }
+    }
 }

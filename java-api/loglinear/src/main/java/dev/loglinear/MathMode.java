@@ -2,7 +2,7 @@ package dev.loglinear;
 
 /** Precision policy for float32 inputs on the GPU; the CPU is always exact. */
 public enum MathMode {
-    /** CPU: exact; GPU: the fastest mode within the dtype's SPEC tolerance. */
+    /** CPU: exact; GPU: the fastest mode within the dtype's tolerance (docs/numerics.md). */
     DEFAULT(0),
     /** float32 on the GPU without TF32 (relative error within 1e-5). */
     EXACT_FP32(1),

@@ -13,14 +13,14 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 
-import static dev.loglinear.presets.global.loglinear.lla_last_error;
+import static dev.loglinear.presets.global.loglinear.lla_synchronize;
 
 /**
- * One call into the C API. Its structs are written straight into this thread's
- * {@link NativeFrame} (no JNI call per field), Java arrays are copied into native scratch memory
- * (and outputs copied back after success), a failed status becomes an exception carrying the
- * library's message, and everything the call allocated is freed when it is closed. Confined to
- * the calling thread.
+ * One call into the C API, on one device. Its structs are written straight into this thread's
+ * {@link NativeFrame} (no JNI call per field), Java arrays are copied into memory of the call's
+ * device (native scratch memory on the host, CUDA memory for a CUDA call; outputs copied back
+ * after success), a failed status becomes an exception carrying the library's message, and
+ * everything the call allocated is freed when it is closed. Confined to the calling thread.
  */
 final class NativeCall implements AutoCloseable {
     // Struct layouts as compiled into the JNI library (JavaCPP's offsetof/sizeof).
@@ -62,6 +62,39 @@ final class NativeCall implements AutoCloseable {
     private final NativeFrame frame = NativeFrame.acquire();
     private final List<Runnable> copyBacks = new ArrayList<>(4);
     private final List<Pointer> allocations = new ArrayList<>(0);
+    private final List<NativeBuffer> deviceTemporaries = new ArrayList<>(0);
+    private final Device device;
+    private final long stream;
+    /**
+     * Whether Java arrays go to CUDA memory: a CUDA call where CUDA is usable. Elsewhere they stay
+     * host memory and the library reports what is wrong with the call (mixed devices, no CUDA).
+     */
+    private final boolean staging;
+
+    /** A call on the host. */
+    NativeCall() {
+        this(Device.CPU, 0);
+    }
+
+    /** A call on {@code device}, queued on {@code stream} (CUDA; 0: the default stream). */
+    NativeCall(Device device, long stream) {
+        this.device = device;
+        this.stream = stream;
+        this.staging = !device.isCpu() && Device.cudaDeviceCount() > 0;
+    }
+
+    /**
+     * The device of a call over {@code tensors} (nulls skipped): that of the first one in native
+     * memory; the host when all are Java arrays. The library checks that they agree.
+     */
+    static Device deviceOf(Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null && !t.isHeap()) {
+                return t.device();
+            }
+        }
+        return Device.CPU;
+    }
 
     /** The C configuration of {@code config}. */
     lla_config config(LogLinearConfig config) {
@@ -133,8 +166,12 @@ final class NativeCall implements AutoCloseable {
         return new lla_gradients(pointer(at));
     }
 
-    /** Zero-filled host memory for the duration of this call, as a tensor. */
+    /** Zero-filled memory of the call's device for the duration of this call, as a tensor. */
     Tensor temporary(DType dtype, long[] shape) {
+        if (staging) {
+            NativeBuffer buffer = deviceTemporary(Tensor.product(shape) * dtype.byteSize(), true);
+            return Tensor.ofAddress(buffer.address("temporary"), dtype, device, shape);
+        }
         NativeFrame.Region region = memory(Tensor.product(shape) * dtype.byteSize());
         Pointer.memset(new Storage.Address(region.address()), 0, region.bytes().capacity());
         return Tensor.ofAddress(region.address(), dtype, Device.CPU, shape);
@@ -150,15 +187,18 @@ final class NativeCall implements AutoCloseable {
      * after success, copies outputs that live in Java arrays back into them.
      */
     void check(int status) {
-        if (status != Status.OK.code()) {
-            throw LogLinearException.of(status, lla_last_error().getString());
-        }
+        LogLinearException.check(status);
         copyBacks.forEach(Runnable::run);
         copyBacks.clear();
     }
 
     @Override
     public void close() {
+        if (!deviceTemporaries.isEmpty()) {
+            // Queued work may still read them: wait for it (a failed call's error is already thrown).
+            lla_synchronize(Backend.CUDA.code(), stream(stream));
+            deviceTemporaries.forEach(NativeBuffer::close);
+        }
         for (Pointer p : allocations) {
             p.close();
         }
@@ -177,25 +217,27 @@ final class NativeCall implements AutoCloseable {
         long[] shape = t.shape();
         long[] strides = t.strides();
         ByteBuffer b = frame.structBytes();
+        Device where = t.isHeap() && staging ? device : t.device();
         b.putLong(at + T_DATA, address(t, output) + t.offset() * t.dtype().byteSize())
          .putInt(at + T_DTYPE, t.dtype().code())
-         .putInt(at + T_DEVICE_TYPE, t.device().kind().code())
-         .putInt(at + T_DEVICE_INDEX, t.device().index())
+         .putInt(at + T_DEVICE_TYPE, where.kind().code())
+         .putInt(at + T_DEVICE_INDEX, where.index())
          .putInt(at + T_NDIM, shape.length);
         for (int d = 0; d < shape.length; d++) {
             b.putLong(at + T_SHAPE + 8 * d, shape[d]).putLong(at + T_STRIDES + 8 * d, strides[d]);
         }
     }
 
-    /** The native address of {@code t}'s memory; Java arrays are copied to native memory first. */
+    /** The native address of {@code t}'s memory; Java arrays are copied to the call's device first. */
     private long address(Tensor t, boolean output) {
         Storage storage = t.storage();
         if (storage instanceof Storage.Native nat) {
-            return nat.address();
+            return nat.liveAddress("a tensor of this call");
         }
         Object array = ((Storage.Heap) storage).array();
         // Empty arrays still get one element, so that the library reports their shape, not a NULL.
-        NativeFrame.Region region = memory(Math.max(1, storage.capacity()) * t.dtype().byteSize());
+        long arrayBytes = Math.max(1, storage.capacity()) * t.dtype().byteSize();
+        NativeFrame.Region region = memory(arrayBytes);
         ByteBuffer bytes = region.bytes();
         // An output that covers its whole array needs no copy in: the call writes every element.
         boolean copyIn = !output || !t.isContiguous() || t.offset() != 0 || t.numel() != storage.capacity();
@@ -222,10 +264,32 @@ final class NativeCall implements AutoCloseable {
             }
             copyBack = () -> bytes.asLongBuffer().get(a);
         }
-        if (output) {
-            copyBacks.add(copyBack);
+        if (!staging) {
+            if (output) {
+                copyBacks.add(copyBack);
+            }
+            return region.address();
         }
-        return region.address();
+        // A CUDA call: the array's bytes go through host scratch to device memory and back.
+        NativeBuffer staged = deviceTemporary(arrayBytes, false);
+        long deviceAddress = staged.address("staging");
+        if (copyIn) {
+            DeviceCopy.copy(deviceAddress, region.address(), arrayBytes, stream);
+        }
+        if (output) {
+            copyBacks.add(() -> {
+                DeviceCopy.copy(region.address(), deviceAddress, arrayBytes, stream);
+                copyBack.run();
+            });
+        }
+        return deviceAddress;
+    }
+
+    /** CUDA memory of the call's device, freed when the call is closed. */
+    private NativeBuffer deviceTemporary(long bytes, boolean zero) {
+        NativeBuffer buffer = NativeBuffer.allocate(device, bytes, zero);
+        deviceTemporaries.add(buffer);
+        return buffer;
     }
 
     /** Host memory for this call: the frame's scratch when it has room, else an allocation of its own. */

@@ -14,7 +14,7 @@ import java.util.Objects;
  * and a {@link DecodeState} imports and exports it. Immutable as an object; the memory it views
  * is written by the calls it is passed to as an output.
  */
-public final class State {
+public final class State implements AutoCloseable {
     private final Tensor levels;
     private final Tensor positions;
 
@@ -54,6 +54,45 @@ public final class State {
                 Tensor.allocateDirect(DType.INT64, numSequences));
     }
 
+    /**
+     * Like {@link #zeros}, in memory of {@code device}: direct buffers on the host, CUDA memory the
+     * state owns on a GPU (close it to free that memory).
+     */
+    public static State allocate(Device device, long numSequences, long heads, long stateLevels, long keyDim,
+                                 long valueDim, DType dtype) {
+        requireStateDType(dtype);
+        Tensor levels = Tensor.allocate(device, dtype, numSequences, heads, stateLevels, keyDim, valueDim);
+        try {
+            return new State(levels, Tensor.allocate(device, DType.INT64, numSequences));
+        } catch (RuntimeException e) {
+            levels.close();
+            throw e;
+        }
+    }
+
+    /** A copy of this state in memory of {@code device} (close it to free CUDA memory). */
+    public State to(Device device) {
+        Tensor l = levels.to(device);
+        try {
+            return new State(l, positions.to(device));
+        } catch (RuntimeException e) {
+            l.close();
+            throw e;
+        }
+    }
+
+    /** Frees the CUDA memory of levels and positions when this state owns it; otherwise nothing. */
+    @Override
+    public void close() {
+        levels.close();
+        positions.close();
+    }
+
+    /** Where the levels live. */
+    public Device device() {
+        return levels.device();
+    }
+
     /** The level matrices {@code [N, H, Ls, K, V]}. */
     public Tensor levels() {
         return levels;
@@ -64,7 +103,7 @@ public final class State {
         return positions;
     }
 
-    /** The position of every sequence, read from host memory. */
+    /** The position of every sequence (read from any memory). */
     public long[] positionArray() {
         return positions.toLongArray();
     }

@@ -7,8 +7,8 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The memory behind a {@link Tensor}: a Java array (copied to native memory for each call) or
- * native memory at an address (a direct buffer, a JavaCPP pointer or a raw address, used in
- * place).
+ * native memory at an address (a direct buffer, a JavaCPP pointer, CUDA memory the library
+ * allocated, or a raw address; used in place).
  */
 sealed interface Storage permits Storage.Heap, Storage.Native {
 
@@ -43,9 +43,17 @@ sealed interface Storage permits Storage.Heap, Storage.Native {
             return byteCapacity < 0 ? -1 : byteCapacity / elementSize;
         }
 
+        /**
+         * The address, or {@link IllegalStateException} naming {@code what} when it is CUDA memory
+         * of a tensor that was closed.
+         */
+        long liveAddress(String what) {
+            return owner instanceof NativeBuffer buffer ? buffer.address(what) : address;
+        }
+
         /** A little-endian view of {@code bytes} bytes from {@code byteOffset}; host memory only. */
         ByteBuffer view(long byteOffset, long bytes) {
-            BytePointer p = new BytePointer(new Address(address + byteOffset));
+            BytePointer p = new BytePointer(new Address(liveAddress("reading a tensor") + byteOffset));
             return p.capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
         }
     }

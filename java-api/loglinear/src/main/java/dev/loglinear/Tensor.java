@@ -22,7 +22,18 @@ import org.bytedeco.javacpp.Pointer;
  * <li>Direct buffers, pointers and addresses are used in place: no copies. Buffers must be
  *     direct and in native byte order ({@code ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder())});
  *     the view starts at the buffer's or pointer's current position.</li>
+ * <li>CUDA memory: {@link #allocate(Device, DType, long...)} and {@link #to(Device)} allocate it
+ *     through the library; {@link #ofAddress} wraps memory that another stack owns, without a
+ *     copy. {@link #copyFrom(Tensor)} and {@link #copyTo(Tensor)} move elements between any two
+ *     kinds of memory, and the readers ({@link #toFloatArray()} and friends) work on any.</li>
  * </ul>
+ *
+ * <h2>Closing</h2>
+ * A tensor made by {@link #allocate} or {@link #to} owns its memory (host or CUDA): {@link #close()}
+ * frees it (use try-with-resources), and so does the garbage collector, late, if it is never
+ * closed. Views of it ({@link #slice}, {@link #reshape}, {@link #withStrides}) share the memory and
+ * own nothing; using any of them after the owner is closed throws {@link IllegalStateException}.
+ * Closing any other tensor does nothing.
  *
  * <p>Shapes and strides are counted in elements. A tensor made without a shape is <em>flat</em>:
  * one dimension covering the whole array or buffer, which {@link AttentionInputs} reshapes to the
@@ -30,7 +41,7 @@ import org.bytedeco.javacpp.Pointer;
  * buffer or pointer they come from when they are made; a raw address cannot be checked and is
  * the caller's responsibility.
  */
-public final class Tensor {
+public final class Tensor implements AutoCloseable {
     /** Dimensions a tensor may have ({@code LLA_MAX_DIMS}). */
     public static final int MAX_DIMS = 5;
 
@@ -40,14 +51,22 @@ public final class Tensor {
     private final long[] strides;
     private final long offset;
     private final boolean flat;
+    /** Whether closing this tensor frees its memory: made by allocate or to, not a view. */
+    private final boolean owner;
 
     private Tensor(Storage storage, DType dtype, long[] shape, long[] strides, long offset, boolean flat) {
+        this(storage, dtype, shape, strides, offset, flat, false);
+    }
+
+    private Tensor(Storage storage, DType dtype, long[] shape, long[] strides, long offset, boolean flat,
+                   boolean owner) {
         this.storage = storage;
         this.dtype = dtype;
         this.shape = shape;
         this.strides = strides;
         this.offset = offset;
         this.flat = flat;
+        this.owner = owner;
         checkExtent();
     }
 
@@ -178,6 +197,44 @@ public final class Tensor {
         return of(buffer, dtype, shape);
     }
 
+    /**
+     * A zero-filled, dense tensor in new memory of {@code device} (the host, or a CUDA device)
+     * that this tensor owns: {@link #close()} frees it (the garbage collector does, late, if it
+     * is never closed). Without a usable CUDA device, asking for one throws
+     * {@link UnsupportedException} with the library's reason.
+     */
+    public static Tensor allocate(Device device, DType dtype, long... shape) {
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(dtype, "dtype");
+        requireShape(shape);
+        long[] s = shape.clone();
+        for (long d : s) {
+            if (d < 0) {
+                throw new InvalidArgumentException("shape: expected sizes >= 0, got " + Arrays.toString(s));
+            }
+        }
+        long bytes = Math.multiplyExact(product(s), dtype.byteSize());
+        NativeBuffer buffer = NativeBuffer.allocate(device, bytes);
+        Storage storage = new Storage.Native(buffer.address("allocate"), buffer.bytes(), dtype.byteSize(), device,
+                buffer);
+        return new Tensor(storage, dtype, s, contiguousStrides(s), 0, false, true);
+    }
+
+    /**
+     * A dense copy of this tensor in new memory of {@code device}, owned by the copy (close it), as
+     * {@link #allocate}. The copy is complete when this returns.
+     */
+    public Tensor to(Device device) {
+        Tensor copy = allocate(device, dtype, shape);
+        try {
+            copy.copyFrom(this);
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
+        return copy;
+    }
+
     private static Tensor ofBuffer(Buffer buffer, DType dtype, long[] shape) {
         Objects.requireNonNull(buffer, "buffer");
         if (!buffer.isDirect()) {
@@ -287,6 +344,153 @@ public final class Tensor {
         return new Tensor(storage, dtype, s, st, offset, false);
     }
 
+    // ---- copies ----
+
+    /**
+     * Copies the elements of {@code src} into this tensor, between any two kinds of memory (Java
+     * arrays, host native memory, CUDA memory), and returns when the copy is complete. Same dtype,
+     * and the same shape, except that a flat tensor on either side takes the other's shape when
+     * the element counts agree. A tensor in CUDA memory must be dense here (row-major, as
+     * {@link #allocate} makes them); host memory may have any strides.
+     */
+    public void copyFrom(Tensor src) {
+        Objects.requireNonNull(src, "src");
+        Tensor[] pair = matched("copyFrom", this, src);
+        Tensor to = pair[0], from = pair[1];
+        if (to.numel() == 0) {
+            return;
+        }
+        if (to.isDenseNative() && from.isDenseNative()) {
+            DeviceCopy.copy(to.nativeAddress("copyFrom"), from.nativeAddress("copyFrom"), to.byteSize(), 0);
+        } else {
+            to.writeDense(from.denseBytes("copyFrom"), "copyFrom");
+        }
+    }
+
+    /**
+     * Like {@link #copyFrom(Tensor)}, queued on {@code cudaStream} (0: the default stream) and
+     * returning before the copy completes: both tensors must be dense native memory (direct
+     * buffers, pointers, CUDA memory), which must stay valid, and host memory untouched, until
+     * the stream is synchronized ({@link LogLinear#synchronize()}).
+     */
+    public void copyFromAsync(Tensor src, long cudaStream) {
+        Objects.requireNonNull(src, "src");
+        Tensor[] pair = matched("copyFromAsync", this, src);
+        Tensor to = pair[0], from = pair[1];
+        if (!to.isDenseNative() || !from.isDenseNative()) {
+            throw new InvalidArgumentException("copyFromAsync: expected dense tensors in native memory on both sides, "
+                    + "got " + from + " into " + this + "; Java arrays and strided views copy with copyFrom");
+        }
+        if (to.numel() > 0) {
+            DeviceCopy.copyAsync(to.nativeAddress("copyFromAsync"), from.nativeAddress("copyFromAsync"),
+                    to.byteSize(), cudaStream);
+        }
+    }
+
+    /** Copies {@code values} (as many as this tensor has elements) into this FLOAT32 tensor. */
+    public void copyFrom(float[] values) {
+        requireDType("copyFrom(float[])", DType.FLOAT32);
+        copyFrom(of(values));
+    }
+
+    /** Copies {@code values} into this FLOAT64 tensor. */
+    public void copyFrom(double[] values) {
+        requireDType("copyFrom(double[])", DType.FLOAT64);
+        copyFrom(of(values));
+    }
+
+    /** Copies {@code values} into this INT64 tensor. */
+    public void copyFrom(long[] values) {
+        requireDType("copyFrom(long[])", DType.INT64);
+        copyFrom(of(values));
+    }
+
+    /** Copies 16-bit float bits into this BFLOAT16 or FLOAT16 tensor. */
+    public void copyFromBits(short[] bits) {
+        requireHalf(dtype);
+        copyFrom(ofBits(bits, dtype));
+    }
+
+    /**
+     * Copies the elements of a direct buffer, from its position to its limit, into this tensor:
+     * a typed buffer of this dtype's element type, or a byte buffer of any dtype.
+     */
+    public void copyFrom(Buffer buffer) {
+        copyFrom(flatOver(buffer));
+    }
+
+    /** Copies this tensor's elements into {@code dst}: {@code dst.copyFrom(this)}. */
+    public void copyTo(Tensor dst) {
+        Objects.requireNonNull(dst, "dst").copyFrom(this);
+    }
+
+    /** Copies the elements of this FLOAT32 tensor into {@code out} (as many as it has). */
+    public void copyTo(float[] out) {
+        requireDType("copyTo(float[])", DType.FLOAT32);
+        of(out).copyFrom(this);
+    }
+
+    /** Copies the elements of this FLOAT64 tensor into {@code out}. */
+    public void copyTo(double[] out) {
+        requireDType("copyTo(double[])", DType.FLOAT64);
+        of(out).copyFrom(this);
+    }
+
+    /** Copies the elements of this INT64 tensor into {@code out}. */
+    public void copyTo(long[] out) {
+        requireDType("copyTo(long[])", DType.INT64);
+        of(out).copyFrom(this);
+    }
+
+    /** Copies the bits of this BFLOAT16 or FLOAT16 tensor into {@code out}. */
+    public void copyToBits(short[] out) {
+        requireHalf(dtype);
+        ofBits(out, dtype).copyFrom(this);
+    }
+
+    /** Copies this tensor's elements into a direct buffer, from its position (as {@link #copyFrom(Buffer)}). */
+    public void copyTo(Buffer buffer) {
+        flatOver(buffer).copyFrom(this);
+    }
+
+    /**
+     * Frees the memory this tensor allocated ({@link #allocate}, {@link #to}), for CUDA memory after
+     * the device work that may still use it; idempotent. Closing a view, or a tensor over memory it
+     * does not own, does nothing.
+     */
+    @Override
+    public void close() {
+        if (owner && storage instanceof Storage.Native nat && nat.owner() instanceof NativeBuffer buffer) {
+            buffer.close();
+        }
+    }
+
+    /** Whether this tensor's memory is still usable: false once the memory it views was freed by close(). */
+    public boolean isOpen() {
+        return !(storage instanceof Storage.Native nat && nat.owner() instanceof NativeBuffer buffer)
+                || buffer.isOpen();
+    }
+
+    /** Sets every element to zero (dense tensors). */
+    void fillZero() {
+        if (!isContiguous()) {
+            throw new InvalidArgumentException("fillZero: expected a dense tensor, got strides "
+                    + Arrays.toString(strides));
+        }
+        if (numel() == 0) {
+            return;
+        }
+        if (storage instanceof Storage.Heap) {
+            writeDense(ByteBuffer.allocateDirect(checkedArrayLength(byteSize())).order(ByteOrder.nativeOrder()),
+                    "fillZero");
+        } else if (device().isCpu()) {
+            Pointer.memset(new Storage.Address(nativeAddress("fillZero")), 0, byteSize());
+        } else {
+            LogLinearException.check(dev.loglinear.presets.global.loglinear.lla_cuda_memset(
+                    new Storage.Address(nativeAddress("fillZero")), 0, byteSize(), null));
+        }
+    }
+
     // ---- properties ----
 
     /** The element type. */
@@ -321,7 +525,17 @@ public final class Tensor {
 
     /** Whether the elements are dense and row-major (C order). */
     public boolean isContiguous() {
-        return Arrays.equals(strides, contiguousStrides(shape)) || numel() <= 1;
+        if (numel() <= 1) {
+            return true;
+        }
+        // A dimension of size 1 is never stepped along: its stride does not matter.
+        long[] dense = contiguousStrides(shape);
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] != 1 && strides[d] != dense[d]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether the data is a Java array (copied per call) rather than native memory. */
@@ -345,47 +559,51 @@ public final class Tensor {
 
     // ---- reading back ----
 
-    /** The elements in row-major order as float32 (converting other floating dtypes); host memory only. */
+    /** The elements in row-major order as float32 (converting other floating dtypes), from any memory. */
     public float[] toFloatArray() {
+        Tensor host = onHost("toFloatArray");
         float[] out = new float[checkedArrayLength(numel())];
-        ElementReader reader = reader("toFloatArray");
-        forEachOffset((i, offset) -> out[i] = (float) reader.read(offset));
+        ElementReader reader = host.reader("toFloatArray");
+        host.forEachOffset((i, offset) -> out[i] = (float) reader.read(offset));
         return out;
     }
 
-    /** The elements in row-major order as float64 (converting other floating dtypes); host memory only. */
+    /** The elements in row-major order as float64 (converting other floating dtypes), from any memory. */
     public double[] toDoubleArray() {
+        Tensor host = onHost("toDoubleArray");
         double[] out = new double[checkedArrayLength(numel())];
-        ElementReader reader = reader("toDoubleArray");
-        forEachOffset((i, offset) -> out[i] = reader.read(offset));
+        ElementReader reader = host.reader("toDoubleArray");
+        host.forEachOffset((i, offset) -> out[i] = reader.read(offset));
         return out;
     }
 
-    /** The elements in row-major order of an {@link DType#INT64} tensor; host memory only. */
+    /** The elements in row-major order of an {@link DType#INT64} tensor, from any memory. */
     public long[] toLongArray() {
         if (dtype != DType.INT64) {
             throw new InvalidArgumentException("toLongArray: expected an INT64 tensor, got " + dtype);
         }
+        Tensor host = onHost("toLongArray");
         long[] out = new long[checkedArrayLength(numel())];
-        LongReader reader = longReader();
-        forEachOffset((i, offset) -> out[i] = reader.read(offset));
+        LongReader reader = host.longReader();
+        host.forEachOffset((i, offset) -> out[i] = reader.read(offset));
         return out;
     }
 
     /**
-     * A copy of this host tensor in a new direct buffer, dense row-major: native memory that every
-     * call then uses in place.
+     * A dense copy of this tensor in a new direct buffer (host memory, native byte order): memory
+     * that every call then uses in place. From any memory.
      */
     public Tensor toDirect() {
+        Tensor host = onHost("toDirect");
         Tensor copy = allocateDirect(dtype, shape);
         ByteBuffer bytes = (ByteBuffer) ((Storage.Native) copy.storage).owner();
         switch (dtype) {
-            case FLOAT32 -> bytes.asFloatBuffer().put(toFloatArray());
-            case FLOAT64 -> bytes.asDoubleBuffer().put(toDoubleArray());
-            case INT64 -> bytes.asLongBuffer().put(toLongArray());
+            case FLOAT32 -> bytes.asFloatBuffer().put(host.toFloatArray());
+            case FLOAT64 -> bytes.asDoubleBuffer().put(host.toDoubleArray());
+            case INT64 -> bytes.asLongBuffer().put(host.toLongArray());
             case BFLOAT16, FLOAT16 -> {
-                ShortReader reader = shortReader();
-                forEachOffset((i, at) -> bytes.putShort(i * 2, reader.read(at)));
+                ShortReader reader = host.shortReader();
+                host.forEachOffset((i, at) -> bytes.putShort(i * 2, reader.read(at)));
             }
         }
         return copy;
@@ -477,6 +695,128 @@ public final class Tensor {
         }
         ByteBuffer bytes = hostBytes("toDirect");
         return offset -> bytes.getShort((int) (offset * 2));
+    }
+
+    /**
+     * This tensor when its memory is on the host; else a host copy of the span of CUDA memory it
+     * views, with the same shape and strides.
+     */
+    private Tensor onHost(String what) {
+        if (device().isCpu()) {
+            return this;
+        }
+        if (numel() == 0) {
+            return allocateDirect(dtype, shape);
+        }
+        long es = dtype.byteSize();
+        long first = offset + minOffset();
+        long bytes = (offset + maxOffset() - first + 1) * es;
+        ByteBuffer buffer = ByteBuffer.allocateDirect(checkedArrayLength(bytes)).order(ByteOrder.nativeOrder());
+        long address = new Pointer(buffer).address();
+        DeviceCopy.copy(address, ((Storage.Native) storage).liveAddress(what) + first * es, bytes, 0);
+        Storage host = new Storage.Native(address, bytes, (int) es, Device.CPU, buffer);
+        return new Tensor(host, dtype, shape, strides, offset - first, flat);
+    }
+
+    /** The elements, dense row-major, in a direct buffer (native byte order) at position 0. */
+    private ByteBuffer denseBytes(String what) {
+        if (!device().isCpu() && isContiguous()) {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(checkedArrayLength(byteSize())).order(ByteOrder.nativeOrder());
+            DeviceCopy.copy(new Pointer(buffer).address(), nativeAddress(what), byteSize(), 0);
+            return buffer;
+        }
+        return (ByteBuffer) ((Storage.Native) toDirect().storage).owner();
+    }
+
+    /** Writes dense row-major elements into this tensor's memory. */
+    private void writeDense(ByteBuffer bytes, String what) {
+        if (isDenseNative()) {
+            DeviceCopy.copy(nativeAddress(what), new Pointer(bytes).address(), byteSize(), 0);
+            return;
+        }
+        if (!device().isCpu()) {
+            throw new InvalidArgumentException(what + ": expected a dense destination in " + device() + " memory, got "
+                    + "shape " + Arrays.toString(shape) + " with strides " + Arrays.toString(strides)
+                    + "; copy into a dense tensor (Tensor.allocate)");
+        }
+        int es = dtype.byteSize();
+        if (storage instanceof Storage.Heap heap) {
+            Object a = heap.array();
+            OffsetConsumer put = switch (dtype) {
+                case FLOAT32 -> (i, at) -> ((float[]) a)[(int) at] = bytes.getFloat(i * 4);
+                case FLOAT64 -> (i, at) -> ((double[]) a)[(int) at] = bytes.getDouble(i * 8);
+                case BFLOAT16, FLOAT16 -> (i, at) -> ((short[]) a)[(int) at] = bytes.getShort(i * 2);
+                case INT64 -> (i, at) -> ((long[]) a)[(int) at] = bytes.getLong(i * 8);
+            };
+            forEachOffset(put);
+        } else {
+            ByteBuffer view = hostBytes(what);
+            forEachOffset((i, at) -> {
+                for (int b = 0; b < es; b++) {
+                    view.put((int) (at * es) + b, bytes.get(i * es + b));
+                }
+            });
+        }
+    }
+
+    /** Dense native memory (host or CUDA), which a single byte copy reads or writes. */
+    private boolean isDenseNative() {
+        return storage instanceof Storage.Native && isContiguous();
+    }
+
+    /** The address of the first element. */
+    private long nativeAddress(String what) {
+        return ((Storage.Native) storage).liveAddress(what) + offset * dtype.byteSize();
+    }
+
+    private long byteSize() {
+        return numel() * dtype.byteSize();
+    }
+
+    /** {to, from} with the same dtype and shape; a flat side takes the other's shape. */
+    private static Tensor[] matched(String what, Tensor to, Tensor from) {
+        if (to.dtype != from.dtype) {
+            throw new InvalidArgumentException(what + ": expected a " + to.dtype + " tensor like the destination, got "
+                    + from.dtype + "; convert on the host (toFloatArray, Tensor.bfloat16)");
+        }
+        if (!Arrays.equals(to.shape, from.shape)) {
+            if (to.numel() != from.numel() || !(to.flat || from.flat)) {
+                throw new InvalidArgumentException(what + ": expected the shape " + Arrays.toString(to.shape)
+                        + " (" + to.numel() + " elements), got " + Arrays.toString(from.shape) + " ("
+                        + from.numel() + " elements)");
+            }
+            if (from.flat) {
+                from = from.reshape(to.shape);
+            } else {
+                to = to.reshape(from.shape);
+            }
+        }
+        return new Tensor[] {to, from};
+    }
+
+    /** A flat tensor over a direct buffer of this tensor's dtype. */
+    private Tensor flatOver(Buffer buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (buffer instanceof ByteBuffer b) {
+            return of(b, dtype);
+        } else if (buffer instanceof ShortBuffer b) {
+            requireHalf(dtype);
+            return of(b, dtype);
+        }
+        Tensor t = buffer instanceof FloatBuffer b ? of(b) : buffer instanceof DoubleBuffer b ? of(b)
+                : buffer instanceof LongBuffer b ? of(b) : null;
+        if (t == null) {
+            throw new InvalidArgumentException("buffer: expected a Float-, Double-, Long-, Short- or ByteBuffer, got "
+                    + buffer.getClass().getSimpleName());
+        }
+        requireDType("buffer copy", t.dtype);
+        return t;
+    }
+
+    private void requireDType(String what, DType expected) {
+        if (dtype != expected) {
+            throw new InvalidArgumentException(what + ": expected a " + expected + " tensor, this one is " + dtype);
+        }
     }
 
     /** A byte view of the native host memory this tensor spans. */

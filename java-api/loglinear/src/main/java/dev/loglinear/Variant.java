@@ -1,6 +1,6 @@
 package dev.loglinear;
 
-/** Which log-linear attention model a call computes (SPEC.md, "Variant M2" and "Variant GDN"). */
+/** Which log-linear attention model a call computes (docs/math.md, sections 3 and 4). */
 public enum Variant {
     /** Log-linear Mamba-2: per-token decay {@code g}, level scales {@code l}. */
     MAMBA2(0),

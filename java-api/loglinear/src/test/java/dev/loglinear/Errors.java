@@ -2,7 +2,7 @@ package dev.loglinear;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Relative Frobenius error, the SPEC's measure: ||x - ref|| / ||ref||. */
+/** Relative Frobenius error, the measure of docs/numerics.md: ||x - ref|| / ||ref||. */
 final class Errors {
     private Errors() {
     }

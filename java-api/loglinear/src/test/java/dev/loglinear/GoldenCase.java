@@ -10,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** One folder of tests/data/golden: case.json and the float64 .npy arrays (SPEC.md, "golden/"). */
+/** One folder of tests/data/golden: case.json and the float64 .npy arrays (docs/golden-format.md). */
 final class GoldenCase {
     private static final Pattern VARIANT = Pattern.compile("\"variant\"\\s*:\\s*\"(\\w+)\"");
     private static final Pattern SCALE = Pattern.compile("\"scale\"\\s*:\\s*([-+0-9.eE]+)");

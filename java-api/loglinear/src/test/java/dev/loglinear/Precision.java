@@ -1,6 +1,6 @@
 package dev.loglinear;
 
-/** A dtype the golden cases are run at, with its SPEC tolerance (relative Frobenius error). */
+/** A dtype the golden cases are run at, with its tolerance (relative Frobenius error, docs/numerics.md). */
 enum Precision {
     F64(DType.FLOAT64, 1e-10),
     F32(DType.FLOAT32, 1e-5);

@@ -2,6 +2,7 @@ package dev.loglinear.cli.compute;
 
 import dev.loglinear.AttentionInputs;
 import dev.loglinear.AttentionShape;
+import dev.loglinear.Device;
 import dev.loglinear.Gradients;
 import dev.loglinear.LogLinear;
 import dev.loglinear.State;
@@ -22,10 +23,21 @@ import java.util.Map;
 public final class CaseRunner {
     private final LogLinear lla;
     private final ComputeDType dtype;
+    private final Device device;
 
+    /** Runs with inputs in Java arrays (host memory). */
     public CaseRunner(LogLinear lla, ComputeDType dtype) {
+        this(lla, dtype, Device.CPU);
+    }
+
+    /**
+     * Runs with the inputs copied to {@code device} once (for the CUDA backend); results are read
+     * back from wherever the calls wrote them.
+     */
+    public CaseRunner(LogLinear lla, ComputeDType dtype, Device device) {
         this.lla = lla;
         this.dtype = dtype;
+        this.device = device;
     }
 
     /** The inputs of a case as tensors of this precision, with the upstream gradient {@code do}. */
@@ -50,7 +62,8 @@ public final class CaseRunner {
 
     private Tensor tensor(GoldenCase c, String name, long[] shape, Map<String, double[]> override) throws IOException {
         double[] values = override.containsKey(name) ? override.get(name) : c.read(name).data();
-        return dtype.tensor(name, values, shape);
+        Tensor host = dtype.tensor(name, values, shape);
+        return device.isCpu() ? host : host.to(device);
     }
 
     /** {@code o} and every gradient of one forward and backward over the whole case. */

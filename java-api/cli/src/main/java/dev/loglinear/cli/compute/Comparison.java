@@ -21,7 +21,7 @@ public final class Comparison {
      * {@code o} (all tokens) and on the gradients of tokens {@code n..T-1}.
      */
     public static boolean continuation(Map<String, NpyArray> whole, Map<String, NpyArray> split, long n,
-                                       double tolerance, PrintStream out) {
+                                       Tolerances tolerance, PrintStream out) {
         boolean ok = true;
         for (Map.Entry<String, NpyArray> e : split.entrySet()) {
             String name = e.getKey();
@@ -31,14 +31,14 @@ public final class Comparison {
             NpyArray ref = whole.get(name);
             NpyArray expected = name.equals("o") ? ref : tokens(ref, n, ref.dim(1));
             ok &= line(out, "continuation at " + n + ": " + name, Errors.relative(e.getValue().data(), expected.data()),
-                    tolerance);
+                    tolerance.of(name));
         }
         return ok;
     }
 
     /** Every computed array against the reference of the same name. */
     public static boolean againstReference(Map<String, NpyArray> got, Map<String, NpyArray> reference,
-                                           double tolerance, PrintStream out) {
+                                           Tolerances tolerance, PrintStream out) {
         boolean ok = true;
         for (Map.Entry<String, NpyArray> e : got.entrySet()) {
             NpyArray ref = reference.get(e.getKey());
@@ -51,7 +51,8 @@ public final class Comparison {
                 ok = false;
                 continue;
             }
-            ok &= line(out, "reference: " + e.getKey(), Errors.relative(e.getValue().data(), ref.data()), tolerance);
+            ok &= line(out, "reference: " + e.getKey(), Errors.relative(e.getValue().data(), ref.data()),
+                    tolerance.of(e.getKey()));
         }
         return ok;
     }

@@ -18,7 +18,7 @@ public enum ComputeDType {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** The SPEC tolerance on relative Frobenius error at this precision (CPU). */
+    /** The tolerance on relative Frobenius error at this precision (CPU): docs/numerics.md, "Tolerances". */
     public double tolerance() {
         return switch (this) {
             case F64 -> 1e-10;

@@ -3,35 +3,37 @@ package dev.loglinear.cli.demo;
 import dev.loglinear.AttentionInputs;
 import dev.loglinear.AttentionShape;
 import dev.loglinear.DType;
+import dev.loglinear.Device;
 import dev.loglinear.Tensor;
 import dev.loglinear.cli.compute.ComputeDType;
 import dev.loglinear.cli.reference.M2Problem;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
- * One long synthetic sequence (batch 1) held in native memory at the demo's precision, so that
- * every call, down to a single decode step, uses it in place without copies. Any token range is
- * a view: {@link #tokens(long, long)} for chunked calls, {@link #token(long)} for a decode step.
+ * One long synthetic sequence (batch 1) held in native memory of the demo's device (the host, or
+ * the CUDA device it was copied to once) at the demo's precision, so that every call, down to a
+ * single decode step, uses it in place without copies. Any token range is a view:
+ * {@link #tokens(long, long)} for chunked calls, {@link #token(long)} for a decode step.
  */
 final class DemoSequence {
     private final M2Problem problem;
     private final AttentionShape shape;
     private final Tensor q, k, v, g, l, dOut;
+    private final Device device;
 
-    DemoSequence(M2Problem problem, double[] dOut, ComputeDType precision) {
+    DemoSequence(M2Problem problem, double[] dOut, ComputeDType precision, Device device) {
         if (problem.batch() != 1) {
             throw new IllegalArgumentException("the demo sequence has batch 1, got " + problem.batch());
         }
         this.problem = problem;
         this.shape = AttentionShape.of(1, problem.length(), problem.heads(), problem.groups(), problem.keyDim(),
                 problem.valueDim(), problem.levels());
-        this.q = precision.tensor("q", problem.q(), shape.queryShape()).toDirect();
-        this.k = precision.tensor("k", problem.k(), shape.queryShape()).toDirect();
-        this.v = precision.tensor("v", problem.v(), shape.valueShape()).toDirect();
-        this.g = precision.tensor("g", problem.g(), shape.gateShape()).toDirect();
-        this.l = precision.tensor("l", problem.l(), shape.levelScaleShape()).toDirect();
-        this.dOut = precision.tensor("do", dOut, shape.valueShape()).toDirect();
+        this.q = place(precision.tensor("q", problem.q(), shape.queryShape()), device);
+        this.k = place(precision.tensor("k", problem.k(), shape.queryShape()), device);
+        this.v = place(precision.tensor("v", problem.v(), shape.valueShape()), device);
+        this.g = place(precision.tensor("g", problem.g(), shape.gateShape()), device);
+        this.l = place(precision.tensor("l", problem.l(), shape.levelScaleShape()), device);
+        this.dOut = place(precision.tensor("do", dOut, shape.valueShape()), device);
+        this.device = device;
     }
 
     M2Problem problem() {
@@ -71,22 +73,23 @@ final class DemoSequence {
         return dOut.slice(1, start, end);
     }
 
-    /** A zeroed buffer for the outputs of all tokens, one decode step at a time ({@link #stepOutput}). */
-    ByteBuffer outputBuffer() {
-        long bytes = shape.length() * shape.heads() * shape.valueDim() * v.dtype().byteSize();
-        return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+    /** Zeroed memory of the sequence's device for the outputs of all tokens, one decode step at a time. */
+    Tensor outputs() {
+        return Tensor.allocate(device, v.dtype(), shape.valueShape());
     }
 
-    /** The {@code [1, H, V]} slot of token t in a buffer from {@link #outputBuffer()}. */
-    Tensor stepOutput(ByteBuffer all, long t) {
-        int perToken = Math.toIntExact(shape.heads() * shape.valueDim());
-        ByteBuffer at = all.duplicate().order(ByteOrder.nativeOrder());
-        at.position(Math.toIntExact(t * perToken * v.dtype().byteSize()));
-        return Tensor.of(at, v.dtype(), 1, shape.heads(), shape.valueDim());
+    /** The {@code [1, H, V]} slot of token t in a tensor from {@link #outputs()}. */
+    Tensor stepOutput(Tensor all, long t) {
+        return all.slice(1, t, t + 1).reshape(1, shape.heads(), shape.valueDim());
     }
 
-    /** All outputs of a buffer from {@link #outputBuffer()}, as {@code [1, T, H, V]}. */
-    Tensor allOutputs(ByteBuffer all) {
-        return Tensor.of(all.duplicate().order(ByteOrder.nativeOrder()), v.dtype(), shape.valueShape());
+    /** Where the sequence lives. */
+    Device device() {
+        return device;
+    }
+
+    /** Native memory of {@code device}: a direct buffer on the host, a copy on a CUDA device. */
+    private static Tensor place(Tensor host, Device device) {
+        return device.isCpu() ? host.toDirect() : host.to(device);
     }
 }

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * One golden case folder: {@code case.json} (variant, scale, shapes, optional
  * cu_seqlens and state_position) next to its {@code .npy} inputs and outputs.
- * See SPEC.md, section "golden/".
+ * See docs/golden-format.md.
  */
 public final class GoldenCase {
     /** The names of the inputs every variant has, in the order of the C API. */

@@ -1,6 +1,6 @@
 package dev.loglinear.cli.reference;
 
-/** The error measure of SPEC.md: relative Frobenius error, NaN or Inf anywhere fails. */
+/** The error measure of docs/numerics.md: relative Frobenius error, NaN or Inf anywhere fails. */
 public final class Errors {
     private Errors() {
     }

@@ -1,7 +1,7 @@
 package dev.loglinear.cli.reference;
 
 /**
- * A log-linear Mamba-2 problem in float64, dense C order, shapes as in SPEC.md:
+ * A log-linear Mamba-2 problem in float64, dense C order, shapes as in docs/c-api.md, "Shapes":
  * q, k [B,T,G,K]; v [B,T,H,V]; g [B,T,H]; l [B,T,H,L].
  */
 public record M2Problem(int batch, int length, int heads, int groups, int keyDim, int valueDim, int levels,

@@ -2,7 +2,7 @@ package dev.loglinear.cli.reference;
 
 /**
  * The O(T^2) materialized form of log-linear Mamba-2 in float64, straight from
- * the definition in SPEC.md. Independent of the native library, so the demo can
+ * the definition in docs/math.md. Independent of the native library, so the demo can
  * check the library against it at short lengths.
  *
  * <pre>

@@ -22,8 +22,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code lla compute} reproduces every golden Mamba-2 case within SPEC tolerances: outputs, all
- * gradients and states, at f64 and f32 against the golden files, and at bf16 against a float64
+ * {@code lla compute} reproduces every golden Mamba-2 case within the tolerances of
+ * docs/numerics.md: outputs, all gradients and states, at f64 and f32 against the golden files,
+ * and at bf16 against a float64
  * run on the same bf16-rounded inputs; and with {@code --split-at N} (two calls chained through
  * the state, forward and backward) at f64 and f32 against the same golden files. The files it
  * writes are read back and judged here, not only its own verdict.
