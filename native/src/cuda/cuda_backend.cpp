@@ -199,14 +199,7 @@ lla_status CudaBackend::check_memory(const lla_tensor& t, const char* name) {
 lla_status CudaBackend::copy_to_host(void* host_dst, const void* src, size_t bytes, void* stream) {
     // Ordered after the work already queued on the caller's stream, which may
     // be what writes `src` (positions advanced by a decode step, say).
-    cudaPointerAttributes attr{};
-    const cudaError_t err = cudaPointerGetAttributes(&attr, src);
-    cudaGetLastError();
-    DeviceGuard guard;
-    if (err == cudaSuccess && attr.type == cudaMemoryTypeDevice) LLA_TRY_STATUS(guard.use(attr.device));
-    LLA_CUDA_TRY(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDefault, as_stream(stream)),
-                 "cudaMemcpyAsync (device to host)");
-    return cuda_status(cudaStreamSynchronize(as_stream(stream)), "cudaStreamSynchronize (device to host copy)");
+    return cuda_device_memory()->copy(host_dst, src, bytes, stream, /*wait=*/true);
 }
 
 }  // namespace cuda

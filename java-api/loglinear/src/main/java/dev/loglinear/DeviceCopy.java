@@ -23,5 +23,4 @@ final class DeviceCopy {
                     NativeCall.stream(stream)));
         }
     }
-
 }

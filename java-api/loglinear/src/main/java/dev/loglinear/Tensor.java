@@ -192,9 +192,7 @@ public final class Tensor implements AutoCloseable {
     /** A zero-filled tensor in a new direct byte buffer (native byte order). */
     public static Tensor allocateDirect(DType dtype, long... shape) {
         requireShape(shape);
-        long bytes = product(shape) * dtype.byteSize();
-        ByteBuffer buffer = ByteBuffer.allocateDirect(checkedArrayLength(bytes)).order(ByteOrder.nativeOrder());
-        return of(buffer, dtype, shape);
+        return of(directBytes(product(shape) * dtype.byteSize()), dtype, shape);
     }
 
     /**
@@ -208,11 +206,7 @@ public final class Tensor implements AutoCloseable {
         Objects.requireNonNull(dtype, "dtype");
         requireShape(shape);
         long[] s = shape.clone();
-        for (long d : s) {
-            if (d < 0) {
-                throw new InvalidArgumentException("shape: expected sizes >= 0, got " + Arrays.toString(s));
-            }
-        }
+        requireSizes(s);   // before allocating: the constructor checks the same, too late for that
         long bytes = Math.multiplyExact(product(s), dtype.byteSize());
         NativeBuffer buffer = NativeBuffer.allocate(device, bytes);
         Storage storage = new Storage.Native(buffer.address("allocate"), buffer.bytes(), dtype.byteSize(), device,
@@ -471,19 +465,15 @@ public final class Tensor implements AutoCloseable {
                 || buffer.isOpen();
     }
 
-    /** Sets every element to zero (dense tensors). */
+    /** Sets every element to zero (dense native memory, as {@link #allocate} makes it). */
     void fillZero() {
-        if (!isContiguous()) {
-            throw new InvalidArgumentException("fillZero: expected a dense tensor, got strides "
-                    + Arrays.toString(strides));
+        if (!isDenseNative()) {
+            throw new InvalidArgumentException("fillZero: expected a dense tensor in native memory, got " + this);
         }
         if (numel() == 0) {
             return;
         }
-        if (storage instanceof Storage.Heap) {
-            writeDense(ByteBuffer.allocateDirect(checkedArrayLength(byteSize())).order(ByteOrder.nativeOrder()),
-                    "fillZero");
-        } else if (device().isCpu()) {
+        if (device().isCpu()) {
             Pointer.memset(new Storage.Address(nativeAddress("fillZero")), 0, byteSize());
         } else {
             LogLinearException.check(dev.loglinear.presets.global.loglinear.lla_cuda_memset(
@@ -711,7 +701,7 @@ public final class Tensor implements AutoCloseable {
         long es = dtype.byteSize();
         long first = offset + minOffset();
         long bytes = (offset + maxOffset() - first + 1) * es;
-        ByteBuffer buffer = ByteBuffer.allocateDirect(checkedArrayLength(bytes)).order(ByteOrder.nativeOrder());
+        ByteBuffer buffer = directBytes(bytes);
         long address = new Pointer(buffer).address();
         DeviceCopy.copy(address, ((Storage.Native) storage).liveAddress(what) + first * es, bytes, 0);
         Storage host = new Storage.Native(address, bytes, (int) es, Device.CPU, buffer);
@@ -720,12 +710,10 @@ public final class Tensor implements AutoCloseable {
 
     /** The elements, dense row-major, in a direct buffer (native byte order) at position 0. */
     private ByteBuffer denseBytes(String what) {
-        if (!device().isCpu() && isContiguous()) {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(checkedArrayLength(byteSize())).order(ByteOrder.nativeOrder());
-            DeviceCopy.copy(new Pointer(buffer).address(), nativeAddress(what), byteSize(), 0);
-            return buffer;
-        }
-        return (ByteBuffer) ((Storage.Native) toDirect().storage).owner();
+        Tensor host = onHost(what);
+        // A dense view of CUDA memory came down as exactly its elements, in order.
+        Tensor dense = host != this && isContiguous() ? host : host.toDirect();
+        return (ByteBuffer) ((Storage.Native) dense.storage).owner();
     }
 
     /** Writes dense row-major elements into this tensor's memory. */
@@ -855,11 +843,7 @@ public final class Tensor implements AutoCloseable {
             throw new InvalidArgumentException("shape: expected at most " + MAX_DIMS + " dimensions, got "
                     + Arrays.toString(shape));
         }
-        for (long s : shape) {
-            if (s < 0) {
-                throw new InvalidArgumentException("shape: expected sizes >= 0, got " + Arrays.toString(shape));
-            }
-        }
+        requireSizes(shape);
         if (storage instanceof Storage.Native nat && nat.address() == 0) {
             throw new InvalidArgumentException("address: expected non-null memory, got 0");
         }
@@ -874,6 +858,19 @@ public final class Tensor implements AutoCloseable {
                     + Arrays.toString(strides) + ": expected elements within [0, " + capacity + ") of the "
                     + (isHeap() ? "array" : "buffer") + ", got elements " + min + " to " + max);
         }
+    }
+
+    private static void requireSizes(long[] shape) {
+        for (long s : shape) {
+            if (s < 0) {
+                throw new InvalidArgumentException("shape: expected sizes >= 0, got " + Arrays.toString(shape));
+            }
+        }
+    }
+
+    /** A new direct buffer of {@code bytes} (native byte order, zero-filled). */
+    private static ByteBuffer directBytes(long bytes) {
+        return ByteBuffer.allocateDirect(checkedArrayLength(bytes)).order(ByteOrder.nativeOrder());
     }
 
     static long[] contiguousStrides(long[] shape) {
