@@ -2,10 +2,14 @@ package dev.loglinear.cli;
 
 import dev.loglinear.AttentionInputs;
 import dev.loglinear.AttentionShape;
+import dev.loglinear.Device;
 import dev.loglinear.DecodeState;
 import dev.loglinear.LogLinear;
 import dev.loglinear.Tensor;
 import dev.loglinear.Variant;
+import dev.loglinear.cli.bench.Anchor;
+import dev.loglinear.cli.bench.AnchorBench;
+import dev.loglinear.cli.bench.AnchorChart;
 import dev.loglinear.cli.bench.TimingChart;
 import dev.loglinear.cli.compute.ComputeDType;
 import dev.loglinear.cli.reference.M2Problem;
@@ -25,11 +29,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code lla bench}: forward, backward and decode-step timings of the Mamba-2 variant for given
  * shapes, as a table and optionally a chart. Inputs live in native memory (direct buffers), so
- * the times are those of the library, not of copying Java arrays.
+ * the times are those of the library, not of copying Java arrays. With {@code --backend cuda} it
+ * measures the anchor shapes instead ({@link AnchorBench}), optionally the CPU beside them.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Lla.Version.class,
         description = "Time forward, backward and a decode step (median of --repeats runs) for each length T, "
-                + "print a table, and with --plot draw time against T as a PNG chart.")
+                + "print a table, and with --plot draw time against T as a PNG chart. With --backend cuda: forward, "
+                + "backward and both at the anchor shapes of docs/benchmarks.md (bf16, H=32, K=128, V=64), the "
+                + "native bench's table, every result checked against the float64 CPU backend.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = {"-B", "--batch"}, defaultValue = "1", description = "Batch size B (default: ${DEFAULT-VALUE}).")
@@ -73,6 +80,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Random seed of the inputs (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--calls-per-timing", defaultValue = "10", paramLabel = "N",
+            description = "--backend cuda: calls between two device synchronizes; each of --repeats timings is "
+                    + "their mean (default: ${DEFAULT-VALUE}).")
+    int callsPerTiming;
+
+    @Option(names = "--with-cpu", description = "--backend cuda: also time the CPU backend at the anchor shapes "
+            + "(slow: seconds per call); --plot then draws both.")
+    boolean withCpu;
+
     @Mixin
     EngineOptions engine;
 
@@ -85,13 +101,14 @@ public final class BenchCommand implements Callable<Integer> {
         if (lengths.stream().anyMatch(t -> t < 1)) {
             throw new IllegalArgumentException("--lengths: expected values >= 1, got " + lengths);
         }
+        if (withCpu && !engine.onCuda()) {
+            throw new IllegalArgumentException("--with-cpu compares the CPU with --backend cuda; add --backend cuda");
+        }
+        if (engine.onCuda()) {
+            return anchors();
+        }
         ComputeDType precision = ComputeDType.parse(dtype);
         LogLinear lla = engine.create(Variant.MAMBA2, 1.0 / Math.sqrt(keyDim));
-        if (engine.onCuda()) {
-            // Not yet: the timing loop keeps its inputs in host buffers (docs/cuda.md has the native bench).
-            throw new UnsupportedOperationException("--backend cuda: lla bench times the CPU backend only so far; "
-                    + "on a GPU run the native bench (bash bench/run-cuda.sh, bench/RESULTS-cuda.md)");
-        }
         String setup = String.format(Locale.ROOT, "B=%d H=%d G=%d K=%d V=%d %s, %s, median of %d", batch, heads, groups,
                 keyDim, valueDim, precision.label(), engine.describe(), repeats);
         System.out.printf("lla bench: log-linear Mamba-2, libloglinear %s%n   %s%n", LogLinear.version(), setup);
@@ -120,6 +137,66 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.println("   chart: " + plot);
         }
         return 0;
+    }
+
+    /**
+     * {@code --backend cuda}: the anchor shapes of docs/benchmarks.md, the table of the native
+     * bench (bench/cuda_bench.cu), with the copy of the inputs to the device reported apart.
+     */
+    private int anchors() throws java.io.IOException {
+        if (callsPerTiming < 1) {
+            throw new IllegalArgumentException("--calls-per-timing must be >= 1, got " + callsPerTiming);
+        }
+        double scale = 1.0 / Math.sqrt(Anchor.KEY_DIM);
+        LogLinear gpu = engine.create(Variant.MAMBA2, scale);
+        LogLinear reference = engine.cpu(Variant.MAMBA2, scale);
+        String setup = String.format(Locale.ROOT, "bf16 inputs and gradients (dg float32), H=%d G=%d K=%d V=%d; "
+                        + "median of %d timings, each the mean of %d calls between synchronizes, after %d untimed",
+                Anchor.HEADS, Anchor.GROUPS, Anchor.KEY_DIM, Anchor.VALUE_DIM, repeats, callsPerTiming,
+                warmup * callsPerTiming);
+        System.out.printf("lla bench: log-linear Mamba-2 at the anchor shapes of docs/benchmarks.md, libloglinear %s"
+                + "%n   %s%n", LogLinear.version(), setup);
+        AnchorChart chart = new AnchorChart("loglinear: log-linear Mamba-2, forward and forward+backward", setup);
+        run("on " + engine.describe(), new AnchorBench(gpu, reference, engine.device(), warmup, repeats,
+                callsPerTiming, seed), chart, engine.describe());
+        if (withCpu) {
+            LogLinear cpu = engine.cpu(Variant.MAMBA2, scale);
+            String name = "cpu, " + (engine.threads() == 0 ? Runtime.getRuntime().availableProcessors()
+                    : engine.threads()) + " threads";
+            run("on " + name, new AnchorBench(cpu, reference, Device.CPU, Math.min(warmup, 1), repeats, 1, seed),
+                    chart, "cpu");
+        }
+        if (plot != null) {
+            chart.writePng(plot, 960, 600);
+            System.out.println("   chart: " + plot);
+        }
+        return 0;
+    }
+
+    private void run(String title, AnchorBench bench, AnchorChart chart, String engineName) {
+        System.out.println("   " + title + ":");
+        TextTable table = new TextTable("B x T", "forward ms", "backward ms", "fwd+bwd ms", "target ms",
+                "vs FLA fwd+bwd", "vs SDPA fwd+bwd", "backward TFLOP/s", "inputs copied in ms", "check (rel. err)");
+        boolean failed = false;
+        for (Anchor a : Anchor.ALL) {
+            AnchorBench.Result r = bench.run(a);
+            table.row(a.label(), ms(r.forwardMs()), ms(r.backwardMs()), ms(r.forwardBackwardMs()), ms(a.targetMs()),
+                    String.format(Locale.ROOT, "%.2fx", a.flaForwardBackwardMs() / r.forwardBackwardMs()),
+                    String.format(Locale.ROOT, "%.2fx", a.sdpaForwardBackwardMs() / r.forwardBackwardMs()),
+                    String.format(Locale.ROOT, "%.1f", r.backwardTflops()), ms(r.copyInMs()),
+                    String.format(Locale.ROOT, "%.2e %s", r.checkError(), r.checkPassed() ? "ok" : "FAILED"));
+            System.out.print(table.rowCount() == 1 ? table.render("   ") : table.renderLastRow("   "));
+            chart.add(engineName, r);
+            failed |= !r.checkPassed();
+        }
+        if (failed) {
+            throw new IllegalStateException("a result differs from the float64 CPU reference by more than the bf16 "
+                    + "tolerance (docs/numerics.md)");
+        }
+    }
+
+    private static String ms(double v) {
+        return String.format(Locale.ROOT, v < 10 ? "%.3f" : "%.2f", v);
     }
 
     private record Measured(double forwardNanos, double backwardNanos, double decodeStepNanos) {

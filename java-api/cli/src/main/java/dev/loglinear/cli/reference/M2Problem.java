@@ -55,6 +55,26 @@ public record M2Problem(int batch, int length, int heads, int groups, int keyDim
                 prefix(g, heads, n), prefix(l, heads * levels, n));
     }
 
+    /** The first {@code n} tokens of batch row {@code row}, as a problem of batch 1 (copied). */
+    public M2Problem firstTokensOfRow(int row, int n) {
+        if (row < 0 || row >= batch) {
+            throw new IllegalArgumentException("firstTokensOfRow: expected 0 <= row < " + batch + ", got " + row);
+        }
+        if (n < 1 || n > length) {
+            throw new IllegalArgumentException("firstTokensOfRow: expected 1 <= n <= " + length + ", got " + n);
+        }
+        return new M2Problem(1, n, heads, groups, keyDim, valueDim, levels, scale,
+                rowPrefix(q, row, groups * keyDim, n), rowPrefix(k, row, groups * keyDim, n),
+                rowPrefix(v, row, heads * valueDim, n), rowPrefix(g, row, heads, n),
+                rowPrefix(l, row, heads * levels, n));
+    }
+
+    /** Tokens [0, n) of batch row {@code row} of an input laid out [batch, length, perToken]. */
+    public double[] rowPrefix(double[] a, int row, int perToken, int n) {
+        int start = row * length * perToken;
+        return java.util.Arrays.copyOfRange(a, start, start + n * perToken);
+    }
+
     private double[] prefix(double[] a, int perToken, int n) {
         double[] out = new double[batch * n * perToken];
         for (int b = 0; b < batch; b++) {
