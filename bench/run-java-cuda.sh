@@ -16,6 +16,9 @@ mkdir -p "$out"
 rt=$(mktemp -d)
 tar -C "$rt" -xJf "$dir/runtime.tar.xz"
 java=$rt/runtime/bin/java
+# The font libraries and font that bench/stage-java-cuda.sh packed (for charts).
+export LD_LIBRARY_PATH="$rt/runtime/lib/extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export FONTCONFIG_FILE=$rt/runtime/lib/fonts/fonts.conf
 golden=$PWD/tests/data/golden
 status=0
 
@@ -24,9 +27,11 @@ classpath=$(ls "$dir"/lib/*.jar "$dir"/test/assertj-core-*.jar | tr '\n' ':')$di
 echo "== Java API tests (JUnit console launcher)"
 # The heap is fixed as in the pom: MemoryReleaseTest reads the resident set.
 # From the module's folder, where its tests find their files (as under Maven).
+# The classpath goes to the JVM (not the launcher's --class-path): PackageExampleTest compiles
+# against java.class.path.
 (cd java-api/loglinear && timeout 420 "$java" -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dlla.golden.dir="$golden" \
-    -jar "$dir"/test/junit-platform-console-standalone-*.jar execute \
-    --class-path "$classpath" --scan-class-path "$dir/test/classes" \
+    -cp "$(ls "$dir"/test/junit-platform-console-standalone-*.jar):$classpath" \
+    org.junit.platform.console.ConsoleLauncher execute --scan-class-path "$dir/test/classes" \
     --details=tree --disable-banner --disable-ansi-colors --reports-dir "$out/junit") > "$out/java-tests.log" 2>&1
 rc=$?
 grep -E "tests (successful|failed|skipped|aborted|found)|✘|\[X\]|Cuda|Gpu|■" "$out/java-tests.log" | head -80

@@ -45,11 +45,29 @@ cp "$repo/org/junit/platform/junit-platform-console-standalone/$console/junit-pl
     "$repo/org/assertj/assertj-core/$assertj/assertj-core-$assertj.jar" "$dest/test/"
 
 # java.desktop: JFreeChart (lla bench --plot); java.logging, java.management:
-# JUnit's launcher; jdk.unsupported: JavaCPP.
-modules=java.base,java.desktop,java.logging,java.management,java.naming,java.xml,jdk.unsupported
+# JUnit's launcher; java.compiler, jdk.compiler: PackageExampleTest compiles the
+# package documentation's example (jdk.zipfs: javac reading jars); jdk.unsupported: JavaCPP.
+modules=java.base,java.compiler,java.desktop,java.logging,java.management,java.naming,java.xml,jdk.compiler,jdk.unsupported,jdk.zipfs
 runtime=$(mktemp -d)
-jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
-    --output "$runtime/runtime"
+jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --output "$runtime/runtime"
+# Text in charts: the JDK's font code needs FreeType, HarfBuzz and fontconfig, and a font;
+# a GPU machine may have none of them. Carried in runtime/lib/extra and lib/fonts, found
+# through LD_LIBRARY_PATH and FONTCONFIG_FILE (bench/run-java-cuda.sh sets both).
+mkdir -p "$runtime/runtime/lib/extra" "$runtime/runtime/lib/fonts"
+for lib in libfontconfig.so.1 libfreetype.so.6 libharfbuzz.so.0 libgraphite2.so.3 libglib-2.0.so.0 \
+        libpng16.so.16 libbrotlidec.so.1 libbrotlicommon.so.1 libpcre2-8.so.0 libexpat.so.1; do
+    cp -L "$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')" "$runtime/runtime/lib/extra/"
+done
+cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf \
+    "$runtime/runtime/lib/fonts/"
+cat > "$runtime/runtime/lib/fonts/fonts.conf" <<'CONF'
+<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir prefix="relative">.</dir>
+  <cachedir>/tmp/lla-fontconfig-cache</cachedir>
+</fontconfig>
+CONF
 tar -C "$runtime" -cJf "$dest/runtime.tar.xz" runtime
 rm -rf "$runtime"
 du -sh "$dest" "$dest"/* | sort -k2

@@ -5,10 +5,14 @@ import dev.loglinear.presets.lla_inputs;
 import dev.loglinear.presets.lla_state;
 import dev.loglinear.presets.lla_tensor;
 import java.util.Objects;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.SizeTPointer;
 
 import static dev.loglinear.presets.global.loglinear.lla_backend_available;
 import static dev.loglinear.presets.global.loglinear.lla_backward;
+import static dev.loglinear.presets.global.loglinear.lla_backward_workspace_size;
 import static dev.loglinear.presets.global.loglinear.lla_forward;
+import static dev.loglinear.presets.global.loglinear.lla_forward_workspace_size;
 import static dev.loglinear.presets.global.loglinear.lla_synchronize;
 import static dev.loglinear.presets.global.loglinear.lla_version_string;
 
@@ -64,15 +68,18 @@ import static dev.loglinear.presets.global.loglinear.lla_version_string;
 public final class LogLinear {
     private final LogLinearConfig config;
     private final long stream;
+    /** Scratch memory of every forward and backward, or null: the library allocates per call. */
+    private final Tensor workspace;
 
-    private LogLinear(LogLinearConfig config, long stream) {
+    private LogLinear(LogLinearConfig config, long stream, Tensor workspace) {
         this.config = config;
         this.stream = stream;
+        this.workspace = workspace;
     }
 
     /** Calls with {@code config}. */
     public static LogLinear create(LogLinearConfig config) {
-        return new LogLinear(Objects.requireNonNull(config, "config"), 0);
+        return new LogLinear(Objects.requireNonNull(config, "config"), 0, null);
     }
 
     /** Calls with {@link LogLinearConfig#defaults()}: Mamba-2, scale 1, backend AUTO. */
@@ -86,7 +93,72 @@ public final class LogLinear {
      * on the CPU.
      */
     public LogLinear withStream(long cudaStream) {
-        return new LogLinear(config, cudaStream);
+        return new LogLinear(config, cudaStream, workspace);
+    }
+
+    /**
+     * The same calls with {@code workspace} as the scratch memory of every forward and backward,
+     * instead of memory the library allocates and frees in each call: what a training loop does
+     * to keep allocation out of its steps (on CUDA, an allocation of the size of a backward's
+     * scratch costs about as much as a forward of the anchor shapes). {@code workspace} is dense
+     * memory of any dtype ({@link Tensor#allocate(Device, DType, long...)}) on the device the calls
+     * run on, of at least {@link #forwardWorkspaceBytes} / {@link #backwardWorkspaceBytes} bytes for
+     * the calls made (a smaller one fails the call with {@link OutOfMemoryException}); calls that
+     * share it must not overlap (one stream, or ordered by the caller). null: allocate per call.
+     */
+    public LogLinear withWorkspace(Tensor workspace) {
+        if (workspace != null && !workspace.isDenseNative()) {
+            throw new InvalidArgumentException("workspace: expected dense native memory (Tensor.allocate), got "
+                    + workspace);
+        }
+        return new LogLinear(config, stream, workspace);
+    }
+
+    /** The workspace of every forward and backward, when {@link #withWorkspace} gave one. */
+    public java.util.Optional<Tensor> workspace() {
+        return java.util.Optional.ofNullable(workspace);
+    }
+
+    /** The scratch bytes a forward of {@code in} from {@code initialState} (null: fresh) needs. */
+    public long forwardWorkspaceBytes(AttentionInputs in, State initialState) {
+        return workspaceBytes(in, initialState, true);
+    }
+
+    /**
+     * The scratch bytes a backward of {@code in} from {@code initialState} (null: fresh) needs,
+     * with or without state gradients.
+     */
+    public long backwardWorkspaceBytes(AttentionInputs in, State initialState) {
+        return workspaceBytes(in, initialState, false);
+    }
+
+    private long workspaceBytes(AttentionInputs in, State initialState, boolean forward) {
+        Objects.requireNonNull(in, "inputs");
+        try (NativeCall call = new NativeCall(NativeCall.deviceOf(in.q(), in.v(), levels(initialState)), stream);
+             SizeTPointer bytes = new SizeTPointer(1)) {
+            lla_config c = call.config(config);
+            lla_inputs inputs = call.inputs(in, false);
+            lla_state initial = call.state(initialState, false);
+            call.check(forward ? lla_forward_workspace_size(c, inputs, initial, bytes)
+                    : lla_backward_workspace_size(c, inputs, initial, bytes));
+            return bytes.get();
+        }
+    }
+
+    /** The workspace's address for a call on {@code device}, or null (none given). */
+    private Pointer workspaceFor(Device device) {
+        if (workspace == null) {
+            return null;
+        }
+        if (!workspace.device().equals(device)) {
+            throw new InvalidArgumentException("workspace is " + workspace.device() + " memory but the call's tensors "
+                    + "are on " + device + "; give a workspace on the device the calls run on");
+        }
+        return new Storage.Address(workspace.nativeAddress("the workspace"));
+    }
+
+    private long workspaceBytes() {
+        return workspace == null ? 0 : workspace.byteSize();
     }
 
     /** The configuration of every call. */
@@ -151,14 +223,15 @@ public final class LogLinear {
     public void forwardInto(AttentionInputs in, State initialState, Tensor o, State finalState) {
         Objects.requireNonNull(in, "inputs");
         Tensor out = AttentionInputs.shaped("o", o, in.shape().valueShape());
-        try (NativeCall call = new NativeCall(NativeCall.deviceOf(in.q(), in.v(), out, levels(initialState),
-                levels(finalState)), stream)) {
+        Device device = NativeCall.deviceOf(in.q(), in.v(), out, levels(initialState), levels(finalState));
+        Pointer scratch = workspaceFor(device);
+        try (NativeCall call = new NativeCall(device, stream)) {
             lla_config c = call.config(config);
             lla_inputs inputs = call.inputs(in, false);
             lla_state initial = call.state(initialState, false);
             lla_tensor ct = call.tensor(out, true);
             lla_state fin = call.state(finalState, true);
-            call.check(lla_forward(c, inputs, initial, ct, fin, null, 0, NativeCall.stream(stream)));
+            call.check(lla_forward(c, inputs, initial, ct, fin, scratch, workspaceBytes(), NativeCall.stream(stream)));
         }
     }
 
@@ -245,11 +318,12 @@ public final class LogLinear {
         Objects.requireNonNull(grads, "grads");
         Tensor dOut = AttentionInputs.shaped("d_o", dO, in.shape().valueShape());
         Gradients shaped = grads.shapedFor(in.shape(), initialState);
-        try (NativeCall call = new NativeCall(NativeCall.deviceOf(in.q(), in.v(), dOut, shaped.dq(),
-                levels(initialState)), stream)) {
+        Device device = NativeCall.deviceOf(in.q(), in.v(), dOut, shaped.dq(), levels(initialState));
+        Pointer scratch = workspaceFor(device);
+        try (NativeCall call = new NativeCall(device, stream)) {
             call.check(lla_backward(call.config(config), call.inputs(in, false), call.state(initialState, false),
                     call.tensor(dOut, false), dFinalState == null ? null : call.tensor(dFinalState, false),
-                    call.gradients(shaped), null, 0, NativeCall.stream(stream)));
+                    call.gradients(shaped), scratch, workspaceBytes(), NativeCall.stream(stream)));
         }
     }
 

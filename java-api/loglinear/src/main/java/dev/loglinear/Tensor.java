@@ -587,6 +587,21 @@ public final class Tensor implements AutoCloseable {
         Tensor host = onHost("toDirect");
         Tensor copy = allocateDirect(dtype, shape);
         ByteBuffer bytes = (ByteBuffer) ((Storage.Native) copy.storage).owner();
+        if (host.storage instanceof Storage.Heap heap && host.isContiguous() && host.offset == 0
+                && host.numel() == heap.capacity()) {
+            // A whole array in order: one bulk copy, not an element at a time.
+            Object a = heap.array();
+            if (a instanceof float[] f) {
+                bytes.asFloatBuffer().put(f);
+            } else if (a instanceof double[] d) {
+                bytes.asDoubleBuffer().put(d);
+            } else if (a instanceof short[] h) {
+                bytes.asShortBuffer().put(h);
+            } else {
+                bytes.asLongBuffer().put((long[]) a);
+            }
+            return copy;
+        }
         switch (dtype) {
             case FLOAT32 -> bytes.asFloatBuffer().put(host.toFloatArray());
             case FLOAT64 -> bytes.asDoubleBuffer().put(host.toDoubleArray());
@@ -748,16 +763,17 @@ public final class Tensor implements AutoCloseable {
     }
 
     /** Dense native memory (host or CUDA), which a single byte copy reads or writes. */
-    private boolean isDenseNative() {
+    boolean isDenseNative() {
         return storage instanceof Storage.Native && isContiguous();
     }
 
     /** The address of the first element. */
-    private long nativeAddress(String what) {
+    long nativeAddress(String what) {
         return ((Storage.Native) storage).liveAddress(what) + offset * dtype.byteSize();
     }
 
-    private long byteSize() {
+    /** The bytes of its elements: numel() times the dtype's size. */
+    long byteSize() {
         return numel() * dtype.byteSize();
     }
 

@@ -176,14 +176,16 @@ public final class BenchCommand implements Callable<Integer> {
     private void run(String title, AnchorBench bench, AnchorChart chart, String engineName) {
         System.out.println("   " + title + ":");
         TextTable table = new TextTable("B x T", "forward ms", "backward ms", "fwd+bwd ms", "target ms",
-                "vs FLA fwd+bwd", "vs SDPA fwd+bwd", "backward TFLOP/s", "inputs copied in ms", "check (rel. err)");
+                "vs FLA fwd+bwd", "vs SDPA fwd+bwd", "backward TFLOP/s", "memory GB (FLA)", "inputs copied in ms",
+                "check (rel. err)");
         boolean failed = false;
         for (Anchor a : Anchor.ALL) {
             AnchorBench.Result r = bench.run(a);
             table.row(a.label(), ms(r.forwardMs()), ms(r.backwardMs()), ms(r.forwardBackwardMs()), ms(a.targetMs()),
                     String.format(Locale.ROOT, "%.2fx", a.flaForwardBackwardMs() / r.forwardBackwardMs()),
                     String.format(Locale.ROOT, "%.2fx", a.sdpaForwardBackwardMs() / r.forwardBackwardMs()),
-                    String.format(Locale.ROOT, "%.1f", r.backwardTflops()), ms(r.copyInMs()),
+                    String.format(Locale.ROOT, "%.1f", r.backwardTflops()),
+                    String.format(Locale.ROOT, "%.2f (%.2f)", r.memoryBytes() / 1e9, a.flaPeakGb()), ms(r.copyInMs()),
                     String.format(Locale.ROOT, "%.2e %s", r.checkError(), r.checkPassed() ? "ok" : "FAILED"));
             System.out.print(table.rowCount() == 1 ? table.render("   ") : table.renderLastRow("   "));
             chart.add(engineName, r);

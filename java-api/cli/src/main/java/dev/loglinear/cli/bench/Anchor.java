@@ -5,18 +5,19 @@ import java.util.List;
 /**
  * One anchor shape of docs/benchmarks.md ("Anchor shapes", "Baselines", "Targets"): bf16,
  * H = 32, K = 128, V = 64, G = 1 at B x T, with the forward+backward times of FLA's log-linear
- * kernels and of SDPA on one H200, and the target (the faster of FLA / 4 and SDPA), in ms.
+ * kernels and of SDPA on one H200, the target (the faster of FLA / 4 and SDPA), in ms, and FLA's
+ * peak device memory of forward+backward in GB.
  */
 public record Anchor(int batch, int length, double flaForwardBackwardMs, double sdpaForwardBackwardMs,
-                     double targetMs) {
+                     double targetMs, double flaPeakGb) {
     public static final int HEADS = 32, GROUPS = 1, KEY_DIM = 128, VALUE_DIM = 64;
 
     /** The four anchors, in the order of docs/benchmarks.md (and of the native lla_bench_cuda). */
     public static final List<Anchor> ALL = List.of(
-            new Anchor(16, 4096, 26.3, 8.48, 6.6),
-            new Anchor(4, 16384, 41.0, 28.7, 10.3),
-            new Anchor(1, 65536, 131, 116, 32.8),
-            new Anchor(1, 16384, 30.4, 7.37, 7.37));
+            new Anchor(16, 4096, 26.3, 8.48, 6.6, 5.35),
+            new Anchor(4, 16384, 41.0, 28.7, 10.3, 4.38),
+            new Anchor(1, 65536, 131, 116, 32.8, 4.41),
+            new Anchor(1, 16384, 30.4, 7.37, 7.37, 1.31));
 
     /** "16 x 4096". */
     public String label() {

@@ -2,6 +2,7 @@ package dev.loglinear.cli.bench;
 
 import dev.loglinear.AttentionInputs;
 import dev.loglinear.AttentionShape;
+import dev.loglinear.DType;
 import dev.loglinear.Device;
 import dev.loglinear.Gradients;
 import dev.loglinear.LogLinear;
@@ -17,8 +18,8 @@ import java.util.List;
 /**
  * Forward, backward and forward+backward of one {@link Anchor} on one engine, the way the native
  * bench (bench/cuda_bench.cu) measures them: bf16 inputs made on the host and copied to the
- * engine's device once (that copy timed on its own), outputs and gradients allocated once
- * ({@code forwardInto}, {@code backwardInto}), and each time the mean of a group of calls
+ * engine's device once (that copy timed on its own), outputs, gradients and one workspace
+ * allocated once ({@code forwardInto}, {@code backwardInto}, {@code withWorkspace}), and each time the mean of a group of calls
  * between two synchronizes (so the host's own cost overlaps the device's work as in a training
  * loop), median over groups. Every measurement is checked: the output and the five gradients of
  * a prefix of batch row 0 against the CPU backend in float64 on the same rounded inputs.
@@ -51,9 +52,12 @@ public final class AnchorBench {
         this.seed = seed;
     }
 
-    /** Median milliseconds of one call of each kind, the copy of the inputs, and the check. */
+    /**
+     * Median milliseconds of one call of each kind, the copy of the inputs, the device memory of
+     * the calls (inputs, d_o, outputs, gradients and the workspace), and the check.
+     */
     public record Result(Anchor anchor, double copyInMs, double forwardMs, double backwardMs,
-                         double forwardBackwardMs, double checkError) {
+                         double forwardBackwardMs, long memoryBytes, double checkError) {
         public double backwardTflops() {
             return anchor.backwardFlop() / (backwardMs * 1e-3) / 1e12;
         }
@@ -85,6 +89,10 @@ public final class AnchorBench {
             double copyInMs = (System.nanoTime() - t0) / 1e6;
             AttentionInputs in = AttentionInputs.of(shape, d[0], d[1], d[2], d[3], d[4]);
             Tensor dO = d[5];
+            // One workspace for both calls, as a training loop keeps it (and as the native bench).
+            long scratch = Math.max(lla.forwardWorkspaceBytes(in, null), lla.backwardWorkspaceBytes(in, null));
+            Tensor workspace = own(owned, Tensor.allocate(device, DType.FLOAT32, Math.max(1, (scratch + 3) / 4)));
+            LogLinear timed = lla.withWorkspace(workspace);
             Tensor o = own(owned, Tensor.allocate(device, d[2].dtype(), shape.valueShape()));
             Gradients grads = Gradients.of(own(owned, Tensor.allocate(device, d[0].dtype(), shape.queryShape())),
                     own(owned, Tensor.allocate(device, d[1].dtype(), shape.queryShape())),
@@ -92,14 +100,18 @@ public final class AnchorBench {
                     own(owned, Tensor.allocate(device, d[3].dtype(), shape.gateShape())),
                     own(owned, Tensor.allocate(device, d[4].dtype(), shape.levelScaleShape())));
 
-            double forward = perCallMs(() -> lla.forwardInto(in, null, o, null));
-            double backward = perCallMs(() -> lla.backwardInto(in, null, dO, grads));
-            double both = perCallMs(() -> {
-                lla.forwardInto(in, null, o, null);
-                lla.backwardInto(in, null, dO, grads);
+            double forward = perCallMs(timed, () -> timed.forwardInto(in, null, o, null));
+            double backward = perCallMs(timed, () -> timed.backwardInto(in, null, dO, grads));
+            double both = perCallMs(timed, () -> {
+                timed.forwardInto(in, null, o, null);
+                timed.backwardInto(in, null, dO, grads);
             });
-            double err = check(p, dOut, in, o, grads);
-            return new Result(a, copyInMs, forward, backward, both, err);
+            double err = check(timed, p, dOut, in, o, grads);
+            long memory = scratch;
+            for (Tensor t : owned) {
+                memory += t == workspace ? 0 : t.numel() * t.dtype().byteSize();
+            }
+            return new Result(a, copyInMs, forward, backward, both, memory, err);
         } finally {
             owned.forEach(Tensor::close);
         }
@@ -111,7 +123,7 @@ public final class AnchorBench {
     }
 
     /** Median over groups of the mean time of one call, each group closed by a synchronize. */
-    private double perCallMs(Runnable call) {
+    private double perCallMs(LogLinear lla, Runnable call) {
         for (int i = 0; i < warmupGroups * callsPerGroup; i++) {
             call.run();
         }
@@ -134,7 +146,7 @@ public final class AnchorBench {
      * gradients of a backward whose upstream gradient is zero past the prefix of row 0 (so that
      * they are the prefix problem's gradients), against the CPU backend in float64.
      */
-    private double check(M2Problem p, double[] dOut, AttentionInputs in, Tensor o, Gradients grads) {
+    private double check(LogLinear lla, M2Problem p, double[] dOut, AttentionInputs in, Tensor o, Gradients grads) {
         int n = Math.min(CHECK_TOKENS, p.length());
         M2Problem prefix = p.firstTokensOfRow(0, n);
         AttentionShape ps = AttentionShape.of(1, n, p.heads(), p.groups(), p.keyDim(), p.valueDim(), p.levels());
