@@ -8,6 +8,7 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
@@ -41,6 +42,9 @@ public final class AnchorChart {
         System.setProperty("java.awt.headless", "true");
         LogAxis y = new LogAxis("time (ms, median)");
         y.setBase(10);
+        y.setTickUnit(new NumberTickUnit(1)); // one label per decade
+        y.setMinorTickCount(9);
+        y.setMinorTickMarksVisible(true);
         y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
         y.setSmallestValue(1e-3);
         BarRenderer bars = new BarRenderer();
