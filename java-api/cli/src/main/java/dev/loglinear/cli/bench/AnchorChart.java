@@ -8,7 +8,6 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
-import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
@@ -40,13 +39,7 @@ public final class AnchorChart {
 
     public void writePng(Path file, int width, int height) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        LogAxis y = new LogAxis("time (ms, median)");
-        y.setBase(10);
-        y.setTickUnit(new NumberTickUnit(1)); // one label per decade
-        y.setMinorTickCount(9);
-        y.setMinorTickMarksVisible(true);
-        y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
-        y.setSmallestValue(1e-3);
+        LogAxis y = TimeAxis.milliseconds(1e-3, "0.###");
         BarRenderer bars = new BarRenderer();
         bars.setBarPainter(new StandardBarPainter());
         bars.setShadowVisible(false);

@@ -49,13 +49,7 @@ public final class TimingChart {
         x.setTickUnit(new NumberTickUnit(1));
         x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
         x.setSmallestValue(1);
-        LogAxis y = new LogAxis("time (ms, median)");
-        y.setBase(10);
-        y.setTickUnit(new NumberTickUnit(1)); // one label per decade
-        y.setMinorTickCount(9);
-        y.setMinorTickMarksVisible(true);
-        y.setNumberFormatOverride(new java.text.DecimalFormat("0.####"));
-        y.setSmallestValue(1e-4);
+        LogAxis y = TimeAxis.milliseconds(1e-4, "0.####");
 
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getSeriesCount(); i++) {
