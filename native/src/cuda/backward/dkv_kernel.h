@@ -79,10 +79,20 @@ __global__ void __launch_bounds__(kThreads, 1) dkv_kernel(BackwardParams p) {
     Tensor tPm = thr.partition_C(sPm);
     Tensor tSm = thr.partition_C(sSm);
 
+    // With one V slice and the chunk-state gradient as the only outgoing state, that state
+    // loads while the intra-chunk products run instead of after them.
+    const bool early_state = one_slice && !final_low;
+    auto load_dstate = [&](int h, int vs) {
+        const Op* src = static_cast<const Op*>(p.dstates) +
+                        (static_cast<int64_t>(h) * p.items + item) * kKMax * p.Vpad + vs * kVs;
+        load_state_slice<Op>(src, p.Vpad, sX);
+    };
+
     for (int h = h_begin; h < h_begin + heads; ++h) {
         load_chunk_scalars(p, it, item, h, sm.cs);
         if (threadIdx.x < kChunk) sm.dgk[threadIdx.x] = 0.0;
         __syncthreads();
+        if (early_state) load_dstate(h, 0);  // completed by do_times_v's wait
 
         Tensor acc_dp = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kChunk>>{});
         do_times_v<Traits>(p, it, h, acc_dp, sA, sB);
@@ -123,10 +133,8 @@ __global__ void __launch_bounds__(kThreads, 1) dkv_kernel(BackwardParams p) {
                     if (b_hi > it.hi) b_hi = it.hi;
                     if (b_lo >= b_hi) continue;
                     load_state_levels<Op>(p.d_final, it.seq, h, L, vs * kVs, p.K, p.V, 1.f, sX);
-                } else {
-                    const Op* src = static_cast<const Op*>(p.dstates) +
-                                    (static_cast<int64_t>(h) * p.items + item) * kKMax * p.Vpad + vs * kVs;
-                    load_state_slice<Op>(src, p.Vpad, sX);
+                } else if (!early_state) {
+                    load_dstate(h, vs);
                 }
                 if (threadIdx.x < kChunk) {
                     const int r = threadIdx.x;
