@@ -28,7 +28,7 @@ struct DqSmem {
     alignas(128) Op a[kChunk * Traits::kVs];   // dO slice
     alignas(128) Op b[kChunk * Traits::kVs];   // V slice, then the weighted dO slice
     alignas(128) Op pm[kChunk * kChunk];       // scale (M o dP)
-    alignas(128) Op x[2][kKMax * Traits::kVs]; // incoming state slices: the one in use, the next one loading
+    alignas(128) Op x[kKMax * Traits::kVs];    // an incoming state slice
     ChunkScalars cs;
     float dl[kChunk * 64];                     // dl[row, level]
     double dgq[kChunk];
@@ -65,14 +65,12 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
     Tensor sA = make_tensor(make_smem_ptr(sm.a), typename Traits::LayoutV{});
     Tensor sB = make_tensor(make_smem_ptr(sm.b), typename Traits::LayoutV{});
     Tensor sP = make_tensor(make_smem_ptr(sm.pm), typename Traits::LayoutP{});
-    // With one V slice (dO resident in sA), a read's only load is its state slice, so the
-    // next slot state loads into the other buffer while this one is multiplied.
-    auto x_tile = [&](int buf) { return make_tensor(make_smem_ptr(sm.x[buf]), typename Traits::LayoutR{}); };
-    auto x_tile_t = [&](int buf) { return make_tensor(make_smem_ptr(sm.x[buf]), typename Traits::LayoutRt{}); };
-    auto load_slot = [&](int h, const fwd::Incoming& in, int vs, auto& dst) {
+    Tensor sX = make_tensor(make_smem_ptr(sm.x), typename Traits::LayoutR{});
+    Tensor sXt = make_tensor(make_smem_ptr(sm.x), typename Traits::LayoutRt{});
+    auto load_slot = [&](int h, const fwd::Incoming& in, int vs) {
         const Op* src = static_cast<const Op*>(p.slots) +
                         (static_cast<int64_t>(h) * p.items + it.s.item_begin + in.index) * kKMax * p.Vpad + vs * kVs;
-        load_state_slice<Op>(src, p.Vpad, dst);
+        load_state_slice<Op>(src, p.Vpad, sX);
     };
 
     load_rows<Element, Op>(p.q, it.s.batch, token0, grp, 0, sQ, it.rows, p.K);
@@ -107,10 +105,10 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
             sm.num_reads = count;
         }
         __syncthreads();
-        if (one_slice && sm.num_reads > 0 && sm.reads[0].kind == fwd::kFromSlot) {
-            auto x0 = x_tile(0);
-            load_slot(h, sm.reads[0], 0, x0);  // in flight during the intra-chunk products
-        }
+        // With one V slice (dO resident in sA) a read's only load is its state slice: the
+        // first one loads during the intra-chunk products (do_times_v's wait completes it).
+        const bool first_early = one_slice && sm.num_reads > 0 && sm.reads[0].kind == fwd::kFromSlot;
+        if (first_early) load_slot(h, sm.reads[0], 0);
 
         // Intra-chunk: dl's levels 0..6 and dG's row and column sums, reduced
         // per lane, then over the lanes sharing a row or a column.
@@ -174,36 +172,14 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
                 sm.lev[r] = lev;
             }
             for (int vs = 0; vs < p.v_slices; ++vs) {
-                const int buf = one_slice ? (e & 1) : 0;
-                auto sX = x_tile(buf);
-                auto sXt = x_tile_t(buf);
-                bool next_in_flight = false;
-                if (one_slice) {
-                    // A slot state was issued a read earlier; initial-state levels load here.
-                    if (in.kind != fwd::kFromSlot)
-                        load_state_levels<Op>(p.initial, it.seq, h, in.level, 0, p.K, p.V, sm.read_mult[e], sX);
-                    if (e + 1 < sm.num_reads && sm.reads[e + 1].kind == fwd::kFromSlot) {
-                        cp_async_fence();  // this read's state: a group of its own
-                        auto next = x_tile(buf ^ 1);
-                        load_slot(h, sm.reads[e + 1], 0, next);
-                        next_in_flight = true;
-                    }
+                if (in.kind == fwd::kFromSlot) {
+                    if (!(first_early && e == 0)) load_slot(h, in, vs);
                 } else {
-                    if (in.kind == fwd::kFromSlot) {
-                        load_slot(h, in, vs, sX);
-                    } else {
-                        load_state_levels<Op>(p.initial, it.seq, h, in.level, vs * kVs, p.K, p.V, sm.read_mult[e],
-                                              sX);
-                    }
+                    load_state_levels<Op>(p.initial, it.seq, h, in.level, vs * kVs, p.K, p.V, sm.read_mult[e], sX);
+                }
+                if (!one_slice)
                     load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * kVs, sA, it.rows, p.V - vs * kVs);
-                }
-                if (next_in_flight) {
-                    cp_async_fence();
-                    cp_async_wait<1>();  // all but the next read's state
-                    __syncthreads();
-                } else {
-                    wait_tiles();
-                }
+                wait_tiles();
                 scaled_copy<Op>(sA, sB, sm.w);
                 __syncthreads();
                 fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_h, sB, sX);
