@@ -67,11 +67,6 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
     Tensor sP = make_tensor(make_smem_ptr(sm.pm), typename Traits::LayoutP{});
     Tensor sX = make_tensor(make_smem_ptr(sm.x), typename Traits::LayoutR{});
     Tensor sXt = make_tensor(make_smem_ptr(sm.x), typename Traits::LayoutRt{});
-    auto load_slot = [&](int h, const fwd::Incoming& in, int vs) {
-        const Op* src = static_cast<const Op*>(p.slots) +
-                        (static_cast<int64_t>(h) * p.items + it.s.item_begin + in.index) * kKMax * p.Vpad + vs * kVs;
-        load_state_slice<Op>(src, p.Vpad, sX);
-    };
 
     load_rows<Element, Op>(p.q, it.s.batch, token0, grp, 0, sQ, it.rows, p.K);
     load_rows<Element, Op>(p.k, it.s.batch, token0, grp, 0, sK, it.rows, p.K);
@@ -105,10 +100,6 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
             sm.num_reads = count;
         }
         __syncthreads();
-        // With one V slice (dO resident in sA) a read's only load is its state slice: the
-        // first one loads during the intra-chunk products (do_times_v's wait completes it).
-        const bool first_early = one_slice && sm.num_reads > 0 && sm.reads[0].kind == fwd::kFromSlot;
-        if (first_early) load_slot(h, sm.reads[0], 0);
 
         // Intra-chunk: dl's levels 0..6 and dG's row and column sums, reduced
         // per lane, then over the lanes sharing a row or a column.
@@ -173,7 +164,10 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
             }
             for (int vs = 0; vs < p.v_slices; ++vs) {
                 if (in.kind == fwd::kFromSlot) {
-                    if (!(first_early && e == 0)) load_slot(h, in, vs);
+                    const Op* src = static_cast<const Op*>(p.slots) +
+                                    (static_cast<int64_t>(h) * p.items + it.s.item_begin + in.index) * kKMax * p.Vpad +
+                                    vs * kVs;
+                    load_state_slice<Op>(src, p.Vpad, sX);
                 } else {
                     load_state_levels<Op>(p.initial, it.seq, h, in.level, vs * kVs, p.K, p.V, sm.read_mult[e], sX);
                 }
