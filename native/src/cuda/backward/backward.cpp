@@ -37,7 +37,7 @@ struct Plan {
     Instance instance;
     int elem_bytes = 0, op_bytes = 0, v_slice = 0, v_slices = 0, Vpad = 0;
     int64_t items = 0;
-    std::vector<fwd::SeqInfo> seqs;
+    std::vector<tile::SeqInfo> seqs;
     std::vector<int32_t> item_seq;
     std::vector<Piece> pieces;
     std::vector<int32_t> slot_pieces;  // [items + 1]
@@ -51,7 +51,7 @@ struct Plan {
 };
 
 // Appends the pieces of readers [lo, hi) (positions of sequence seq) of one state.
-void add_pieces(Plan& plan, int32_t seq, const fwd::SeqInfo& s, int64_t lo, int64_t hi, int64_t src_pos, int32_t level,
+void add_pieces(Plan& plan, int32_t seq, const tile::SeqInfo& s, int64_t lo, int64_t hi, int64_t src_pos, int32_t level,
                 int32_t gref_item) {
     if (lo >= hi) return;
     const int64_t first = lo >> kLog2Item, last = (hi - 1) >> kLog2Item;
@@ -89,7 +89,7 @@ Plan make_plan(const BackwardProblem& p) {
     const int32_t N = static_cast<int32_t>(plan.seqs.size());
     plan.slot_pieces.assign(static_cast<size_t>(items) + 1, 0);
     for (int32_t n = 0; n < N; ++n) {
-        const fwd::SeqInfo& s = plan.seqs[n];
+        const tile::SeqInfo& s = plan.seqs[n];
         const int64_t last = s.sc0 + s.nsc - 1;
         for (int32_t i = 0; i < s.nsc; ++i) {
             plan.slot_pieces[s.item_begin + i] = static_cast<int32_t>(plan.pieces.size());
@@ -106,7 +106,7 @@ Plan make_plan(const BackwardProblem& p) {
     plan.slot_pieces[items] = static_cast<int32_t>(plan.pieces.size());
     plan.init_pieces.assign(static_cast<size_t>(N) * 65 + 1, static_cast<int32_t>(plan.pieces.size()));
     for (int32_t n = 0; n < N; ++n) {
-        const fwd::SeqInfo& s = plan.seqs[n];
+        const tile::SeqInfo& s = plan.seqs[n];
         const uint64_t start = static_cast<uint64_t>(s.start);
         for (int l = 0; l <= 64; ++l) {
             plan.init_pieces[static_cast<size_t>(n) * 65 + l] = static_cast<int32_t>(plan.pieces.size());
@@ -122,7 +122,7 @@ Plan make_plan(const BackwardProblem& p) {
     // state's nonzero levels are those below bit_length(end) + 1.
     if (p.d_final_state != nullptr || p.size_query) {
         int levels = 1;
-        for (const fwd::SeqInfo& s : plan.seqs)
+        for (const tile::SeqInfo& s : plan.seqs)
             levels = std::max(levels, bit_length(static_cast<uint64_t>(s.start + s.length)) + 1);
         plan.final_levels = levels;
     }
@@ -131,7 +131,7 @@ Plan make_plan(const BackwardProblem& p) {
     // within 8 per chunk and 512 MiB of partial sums.
     const int64_t hpg = d.H / d.G;
     for (int64_t sp = std::min<int64_t>(hpg, std::max<int64_t>(1, 8 / d.G)); sp > 1; --sp) {
-        const double bytes = double(sp) * double(d.G) * double(items) * fwd::kChunk * fwd::kKMax * 4;
+        const double bytes = double(sp) * double(d.G) * double(items) * tile::kChunk * tile::kKMax * 4;
         if (hpg % sp == 0 && bytes <= double(512u << 20)) {
             plan.head_splits = static_cast<int>(sp);
             break;
@@ -146,8 +146,8 @@ Plan make_plan(const BackwardProblem& p) {
     };
     const size_t h = static_cast<size_t>(d.H), n = static_cast<size_t>(N), its = static_cast<size_t>(items);
     const size_t pcs = plan.pieces.size();
-    const size_t vpad = static_cast<size_t>(plan.Vpad), kmax = fwd::kKMax, chunk = fwd::kChunk;
-    plan.off_seqs = take({n, sizeof(fwd::SeqInfo)});
+    const size_t vpad = static_cast<size_t>(plan.Vpad), kmax = tile::kKMax, chunk = tile::kChunk;
+    plan.off_seqs = take({n, sizeof(tile::SeqInfo)});
     plan.off_items = take({its, sizeof(int32_t)});
     plan.off_pieces = take({pcs, sizeof(Piece)});
     plan.off_slot_pieces = take({checked_sum(its, 1), sizeof(int32_t)});
@@ -243,7 +243,7 @@ lla_status backward(const BackwardProblem& p, void* workspace, cudaStream_t stre
     bp.g = scalar_tensor(p.inputs.g);
     bp.l = scalar_tensor(p.inputs.l);
     bp.initial = state_tensor(p.initial_state);
-    bp.seqs = reinterpret_cast<const fwd::SeqInfo*>(ws + plan.off_seqs);
+    bp.seqs = reinterpret_cast<const tile::SeqInfo*>(ws + plan.off_seqs);
     bp.item_seq = reinterpret_cast<const int32_t*>(ws + plan.off_items);
     bp.gloc = reinterpret_cast<double*>(ws + plan.off_gloc);
     bp.totals = reinterpret_cast<double*>(ws + plan.off_totals);
@@ -262,7 +262,7 @@ lla_status backward(const BackwardProblem& p, void* workspace, cudaStream_t stre
     bp.dg = scalar_out(p.grads.dg);
     bp.dl = scalar_out(p.grads.dl);
     bp.d_final = state_tensor(p.d_final_state);
-    bp.d_initial = p.grads.d_initial_state.ndim != 0 ? state_tensor(&p.grads.d_initial_state) : fwd::StateTensor{};
+    bp.d_initial = p.grads.d_initial_state.ndim != 0 ? state_tensor(&p.grads.d_initial_state) : tile::StateTensor{};
     bp.num_pieces = static_cast<int64_t>(plan.pieces.size());
     bp.pieces = reinterpret_cast<const Piece*>(ws + plan.off_pieces);
     bp.slot_pieces = reinterpret_cast<const int32_t*>(ws + plan.off_slot_pieces);

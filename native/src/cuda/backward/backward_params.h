@@ -33,10 +33,10 @@
 
 namespace lla::cuda::bwd {
 
-using fwd::RowTensor;
-using fwd::ScalarTensor;
-using fwd::SeqInfo;
-using fwd::StateTensor;
+using tile::RowTensor;
+using tile::ScalarTensor;
+using tile::SeqInfo;
+using tile::StateTensor;
 
 constexpr int kLog2Item = 6;     // backward items are single chunks
 constexpr int kPieceChunks = 8;  // chunks of readers summed by one pieces CTA

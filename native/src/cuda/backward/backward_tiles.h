@@ -1,6 +1,6 @@
 // Tile configuration and small device helpers of the CUDA backward. The
 // backward computes every product on mma.sync over the forward's swizzled
-// shared tiles (cuda/forward/kernel_traits.h): Op is the MMA operand type,
+// shared tiles (cuda/tile/smem_layouts.h): Op is the MMA operand type,
 // accumulation is float32. bfloat16 inputs: bfloat16 operands. float16
 // inputs: float operands on TF32 (every float16 value is exact in TF32,
 // and the scores and states keep float16's 10-bit precision without its
@@ -12,38 +12,39 @@
 #include "core/levels.h"
 #include "core/log_decay.h"
 #include "cuda/backward/backward_params.h"
-#include "cuda/forward/kernel_traits.h"
-#include "cuda/forward/tile_ops.h"
+#include "cuda/tile/mma_fp32.h"
+#include "cuda/tile/smem_layouts.h"
+#include "cuda/tile/tile_ops.h"
 
 namespace lla::cuda::bwd {
 
 using namespace cute;
-using fwd::kChunk;
-using fwd::kKMax;
-using fwd::kThreads;
+using tile::kChunk;
+using tile::kKMax;
+using tile::kThreads;
 
 template <class Element_, class Op_, class Atom, int kAtomK, int kVs_>
 struct BackwardTraits {
     using Element = Element_;  // q, k, v, d_o in memory
     using Op = Op_;            // operands in shared memory
     static constexpr int kVs = kVs_;
-    using Mma = fwd::TiledMma64<Atom, kAtomK>;
-    using CopyN = fwd::CopyAtomN<Op>;
-    using CopyT = fwd::CopyAtomT<Op>;
-    using LayoutQK = fwd::SmemTile<Op, kChunk, kKMax>;                  // tokens x K
-    using LayoutQKt = fwd::SmemTransposed<LayoutQK, kChunk, kKMax>;     // K x tokens
-    using LayoutV = fwd::SmemTile<Op, kChunk, kVs>;                     // tokens x V slice
-    using LayoutVt = fwd::SmemTransposed<LayoutV, kChunk, kVs>;
-    using LayoutP = fwd::SmemTile<Op, kChunk, kChunk>;                  // targets x sources
-    using LayoutPt = fwd::SmemTransposed<LayoutP, kChunk, kChunk>;
-    using LayoutR = fwd::SmemTile<Op, kKMax, kVs>;                      // a state slice, K x V slice
-    using LayoutRt = fwd::SmemTransposed<LayoutR, kKMax, kVs>;
+    using Mma = tile::TiledMma64<Atom, kAtomK>;
+    using CopyN = tile::CopyAtomN<Op>;
+    using CopyT = tile::CopyAtomT<Op>;
+    using LayoutQK = tile::SmemTile<Op, kChunk, kKMax>;                  // tokens x K
+    using LayoutQKt = tile::SmemTransposed<LayoutQK, kChunk, kKMax>;     // K x tokens
+    using LayoutV = tile::SmemTile<Op, kChunk, kVs>;                     // tokens x V slice
+    using LayoutVt = tile::SmemTransposed<LayoutV, kChunk, kVs>;
+    using LayoutP = tile::SmemTile<Op, kChunk, kChunk>;                  // targets x sources
+    using LayoutPt = tile::SmemTransposed<LayoutP, kChunk, kChunk>;
+    using LayoutR = tile::SmemTile<Op, kKMax, kVs>;                      // a state slice, K x V slice
+    using LayoutRt = tile::SmemTransposed<LayoutR, kKMax, kVs>;
 };
 
 using TraitsBf16 = BackwardTraits<cutlass::bfloat16_t, cutlass::bfloat16_t, SM80_16x8x16_F32BF16BF16F32_TN, 16, 64>;
-using TraitsF16 = BackwardTraits<cutlass::half_t, float, fwd::SM80_16x8x8_F32F32F32F32_TN_TF32, 8, 32>;
-using TraitsF32Tf32 = BackwardTraits<float, float, fwd::SM80_16x8x8_F32F32F32F32_TN_TF32, 8, 32>;
-using TraitsF32Exact = BackwardTraits<float, float, fwd::SM80_16x8x8_F32F32F32F32_TN_3xTF32, 8, 32>;
+using TraitsF16 = BackwardTraits<cutlass::half_t, float, tile::SM80_16x8x8_F32F32F32F32_TN_TF32, 8, 32>;
+using TraitsF32Tf32 = BackwardTraits<float, float, tile::SM80_16x8x8_F32F32F32F32_TN_TF32, 8, 32>;
+using TraitsF32Exact = BackwardTraits<float, float, tile::SM80_16x8x8_F32F32F32F32_TN_3xTF32, 8, 32>;
 
 // Waits for this thread's cp.async copies, then for the whole CTA.
 __device__ __forceinline__ void wait_tiles() {
@@ -64,9 +65,9 @@ __device__ __forceinline__ void load_rows(const RowTensor& t, int64_t batch, int
     if constexpr (std::is_same_v<Element, Op>) {
         Tensor g = make_tensor(make_gmem_ptr(row0), make_layout(Shape<Int<kChunk>, Int<kCols>>{},
                                                                 make_stride(t.stride_t, _1{})));
-        fwd::load_tile_async<Op>(g, s, row_ok, col_limit);
+        tile::load_tile_async<Op>(g, s, row_ok, col_limit);
     } else {
-        fwd::load_tile_convert<Element, Op>(s, [&](int r) { return row0 + r * t.stride_t; }, row_ok, col_limit);
+        tile::load_tile_convert<Element, Op>(s, [&](int r) { return row0 + r * t.stride_t; }, row_ok, col_limit);
     }
 }
 
@@ -76,7 +77,7 @@ template <class Op, class STensor>
 __device__ __forceinline__ void load_state_slice(const Op* src, int64_t ld, STensor& s) {
     constexpr int kCols = decltype(size<1>(s))::value;
     Tensor g = make_tensor(make_gmem_ptr(src), make_layout(Shape<Int<kKMax>, Int<kCols>>{}, make_stride(ld, _1{})));
-    fwd::load_tile_async<Op>(g, s, [](int) { return true; }, kCols);
+    tile::load_tile_async<Op>(g, s, [](int) { return true; }, kCols);
 }
 
 // Loads level `level` of a canonical float32 state tensor (V columns from
@@ -87,7 +88,7 @@ __device__ __forceinline__ void load_state_levels(const StateTensor& st, int64_t
     constexpr int kCols = decltype(size<1>(s))::value;
     for (int idx = threadIdx.x; idx < kKMax * kCols; idx += kThreads) {
         const int kk = idx / kCols, vv = idx % kCols;
-        const float x = (kk < K && v0 + vv < V) ? mult * fwd::load_state(st, n, h, level, kk, v0 + vv) : 0.f;
+        const float x = (kk < K && v0 + vv < V) ? mult * tile::load_state(st, n, h, level, kk, v0 + vv) : 0.f;
         s(kk, vv) = Op(x);
     }
 }
@@ -121,7 +122,7 @@ struct ItemInfo {
     int64_t P;     // absolute chunk index
     int64_t base;  // first position of the chunk
     int64_t lo, hi;
-    fwd::RowRange rows;  // call-token rows of the tile
+    tile::RowRange rows;  // call-token rows of the tile
 };
 
 __device__ __forceinline__ ItemInfo item_info(const BackwardParams& p, int64_t item) {
@@ -134,14 +135,14 @@ __device__ __forceinline__ ItemInfo item_info(const BackwardParams& p, int64_t i
     it.lo = it.base > it.s.start ? it.base : it.s.start;
     const int64_t end = it.s.start + it.s.length;
     it.hi = it.base + kChunk < end ? it.base + kChunk : end;
-    it.rows = fwd::row_range(it.base, it.lo, it.hi, kChunk);
+    it.rows = tile::row_range(it.base, it.lo, it.hi, kChunk);
     return it;
 }
 
 // Cumulative log decay (from the call's first token) at the end of the
 // chunk before `rel` of sequence it.seq, head h.
 __device__ __forceinline__ double item_dstart(const BackwardParams& p, const ItemInfo& it, int h, int64_t rel) {
-    return p.dstart[static_cast<int64_t>(h) * (p.items + p.N) + fwd::dstart_index(it.s, it.seq, rel)];
+    return p.dstart[static_cast<int64_t>(h) * (p.items + p.N) + tile::dstart_index(it.s, it.seq, rel)];
 }
 
 }  // namespace lla::cuda::bwd

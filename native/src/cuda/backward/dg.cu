@@ -28,9 +28,9 @@ __global__ void __launch_bounds__(kDgThreads) dg_kernel(BackwardParams p) {
         for (int64_t idx = threadIdx.x; idx < levels * per_level; idx += kDgThreads) {
             const int l = static_cast<int>(idx / per_level);
             const int kk = static_cast<int>((idx % per_level) / p.V), vv = static_cast<int>(idx % p.V);
-            part += static_cast<double>(f[idx]) * fwd::load_state(df, seq, h, l, kk, vv);
+            part += static_cast<double>(f[idx]) * tile::load_state(df, seq, h, l, kk, vv);
         }
-        fwd::block_exclusive_sum(part, warp_sums, &fdot);
+        tile::block_exclusive_sum(part, warp_sums, &fdot);
     }
 
     auto dG = [&](int64_t t) {  // t: token index within the call's sequence
@@ -57,7 +57,7 @@ __global__ void __launch_bounds__(kDgThreads) dg_kernel(BackwardParams p) {
         }
         // Exclusive scan of the thread totals in thread order (= reverse token order).
         double pass_total = 0.0;
-        const double before = carry + fwd::block_exclusive_sum(run, warp_sums, &pass_total);
+        const double before = carry + tile::block_exclusive_sum(run, warp_sums, &pass_total);
         const double total = carry + pass_total;
 #pragma unroll
         for (int j = 0; j < kDgPer; ++j) {

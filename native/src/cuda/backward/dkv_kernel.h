@@ -106,7 +106,7 @@ __global__ void __launch_bounds__(kThreads, 1) dkv_kernel(BackwardParams p) {
         __syncthreads();
         Tensor acc_k = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
         clear(acc_k);
-        fwd::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc_k, sPmT, sQt);
+        tile::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc_k, sPmT, sQt);
         add_row_sums(acc_k, cK, [&](int i) { return -double(acc_k(i)) * float(sK(get<0>(cK(i)), get<1>(cK(i)))); },
                      sm.dgk);
 
@@ -121,7 +121,7 @@ __global__ void __launch_bounds__(kThreads, 1) dkv_kernel(BackwardParams p) {
             }
             Tensor acc_v = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kVs>>{});
             clear(acc_v);
-            fwd::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc_v, sSmT, sAt);
+            tile::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc_v, sSmT, sAt);
             for (int e = 0; e < num_out; ++e) {
                 int64_t b_lo = it.lo, b_hi = it.hi;
                 if (final_low) {
@@ -139,14 +139,14 @@ __global__ void __launch_bounds__(kThreads, 1) dkv_kernel(BackwardParams p) {
                 if (threadIdx.x < kChunk) {
                     const int r = threadIdx.x;
                     const int64_t pos = it.base + r;
-                    sm.u[r] = (pos >= b_lo && pos < b_hi) ? fwd::exp_diff(g_end - sm.cs.g[r]) : 0.f;
+                    sm.u[r] = (pos >= b_lo && pos < b_hi) ? tile::exp_diff(g_end - sm.cs.g[r]) : 0.f;
                 }
                 wait_tiles();
                 scaled_copy<Op>(sB, sVw, sm.u);
                 scaled_copy<Op>(sK, sKw, sm.u);
                 __syncthreads();
-                fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_k, sVw, sX);
-                fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_v, sKw, sXt);
+                tile::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_k, sVw, sX);
+                tile::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_v, sKw, sXt);
                 __syncthreads();
             }
 #pragma unroll

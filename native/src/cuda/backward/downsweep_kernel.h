@@ -33,7 +33,7 @@ __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
     const int seq = sl.seq, h = sl.h, kk = sl.kk, vv = sl.vv;
     const SeqInfo s = p.seqs[seq];
     const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
-    auto load4 = [&](const StateTensor& st, int level) { return fwd::load_state4(st, seq, h, level, kk, vv, p.K, p.V); };
+    auto load4 = [&](const StateTensor& st, int level) { return tile::load_state4(st, seq, h, level, kk, vv, p.K, p.V); };
     const int64_t stride_item = static_cast<int64_t>(kKMax) * p.Vpad;
     auto pieces_sum = [&](int32_t from, int32_t to) {
         float4 sum = zero;
@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
     const int64_t x = s.start + s.length;
     const int64_t p_end = x >> kLog2Item;
     const bool has_final = p.d_final.levels != nullptr;
-    const double* dstart = p.dstart + static_cast<int64_t>(h) * (p.items + p.N) + fwd::dstart_index(s, seq, 0);
+    const double* dstart = p.dstart + static_cast<int64_t>(h) * (p.items + p.N) + tile::dstart_index(s, seq, 0);
     const double d_end = s.nsc > 0 ? dstart[s.nsc] : 0.0;  // the final state's reference
     // The final state's high levels wait for the last chunk of their block (fin_used marks those taken).
     float4 cum[kH + 1];
@@ -118,7 +118,7 @@ __global__ void __launch_bounds__(128) downsweep_kernel(BackwardParams p) {
                 }
             }
         }
-        fwd::store_state4(out, seq, h, l, kk, vv, p.K, p.V, g);
+        tile::store_state4(out, seq, h, l, kk, vv, p.K, p.V, g);
     }
 }
 

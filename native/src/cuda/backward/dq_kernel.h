@@ -1,7 +1,7 @@
 // Pass 5 of the backward, per (chunk item, group, head split): for the heads
 // of its share of the group, the target side of the chunk's tokens:
 //   intra:    dq += scale (M o dP) K,   dl[i, lev] += scale sum_j S dP exp(G_i - G_j)
-//   incoming: for each state X the chunk reads (cuda/forward/forward_common.h,
+//   incoming: for each state X the chunk reads (cuda/tile/superchunks.h,
 //             for_each_incoming at chunk granularity), with w_i = scale l[i, lev_i] exp(G_i - G_ref):
 //             dq += diag(w) dO X^T,  dl[i, lev_i] += scale exp(G_i - G_ref) (Q X)_i . dO_i
 // dq is written directly when groups have one head, else summed over the
@@ -18,7 +18,7 @@
 
 namespace lla::cuda::bwd {
 
-constexpr int kMaxReads = fwd::kMaxIncoming;
+constexpr int kMaxReads = tile::kMaxIncoming;
 
 template <class Traits>
 struct DqSmem {
@@ -34,7 +34,7 @@ struct DqSmem {
     double dgq[kChunk];
     float w[kChunk], e[kChunk];
     int lev[kChunk];
-    fwd::Incoming reads[kMaxReads];
+    tile::Incoming reads[kMaxReads];
     double read_gref[kMaxReads];
     float read_mult[kMaxReads];
     int num_reads;
@@ -85,15 +85,15 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
         if (threadIdx.x == 0) {
             int count = 0;
             const int64_t dbase = static_cast<int64_t>(h) * (p.items + p.N);
-            fwd::for_each_incoming(it.P, it.s, kLog2Item, has_initial, [&](const fwd::Incoming& in) {
+            tile::for_each_incoming(it.P, it.s, kLog2Item, has_initial, [&](const tile::Incoming& in) {
                 if (count >= kMaxReads) return;
                 sm.reads[count] = in;
-                if (in.kind == fwd::kFromSlot) {
-                    sm.read_gref[count] = p.dstart[dbase + fwd::dstart_index(it.s, it.seq, in.index + 1)];
+                if (in.kind == tile::kFromSlot) {
+                    sm.read_gref[count] = p.dstart[dbase + tile::dstart_index(it.s, it.seq, in.index + 1)];
                     sm.read_mult[count] = 1.f;
                 } else {
                     sm.read_gref[count] = 0.0;
-                    sm.read_mult[count] = fwd::state_multiplier(p.initial, it.seq, h, in.level);
+                    sm.read_mult[count] = tile::state_multiplier(p.initial, it.seq, h, in.level);
                 }
                 ++count;
             });
@@ -142,12 +142,12 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
         __syncthreads();
         Tensor acc_h = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kKMax>>{});
         clear(acc_h);
-        fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_h, sP, sKt);
+        tile::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_h, sP, sKt);
 
         // Incoming states.
         const double d_item = item_dstart(p, it, h, it.rel);
         for (int e = 0; e < sm.num_reads; ++e) {
-            const fwd::Incoming in = sm.reads[e];
+            const tile::Incoming in = sm.reads[e];
             if (threadIdx.x < kChunk) {
                 const int r = threadIdx.x;
                 const int64_t pos = it.base + r;
@@ -155,15 +155,15 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
                 int lev = 0;
                 if (it.rows(r)) {
                     lev = level_of(pos, in.source_pos);
-                    ex = p.scale * fwd::exp_diff(d_item + sm.cs.g[r] - sm.read_gref[e]);
-                    w = ex * fwd::load_scalar(p.l, it.s.batch, it.s.token_begin + (pos - it.s.start), h, lev);
+                    ex = p.scale * tile::exp_diff(d_item + sm.cs.g[r] - sm.read_gref[e]);
+                    w = ex * tile::load_scalar(p.l, it.s.batch, it.s.token_begin + (pos - it.s.start), h, lev);
                 }
                 sm.w[r] = w;
                 sm.e[r] = ex;
                 sm.lev[r] = lev;
             }
             for (int vs = 0; vs < p.v_slices; ++vs) {
-                if (in.kind == fwd::kFromSlot) {
+                if (in.kind == tile::kFromSlot) {
                     const Op* src = static_cast<const Op*>(p.slots) +
                                     (static_cast<int64_t>(h) * p.items + it.s.item_begin + in.index) * kKMax * p.Vpad +
                                     vs * kVs;
@@ -176,10 +176,10 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<Traits>) dq_kernel(Backwa
                 wait_tiles();
                 scaled_copy<Op>(sA, sB, sm.w);
                 __syncthreads();
-                fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_h, sB, sX);
+                tile::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc_h, sB, sX);
                 Tensor acc_z = partition_fragment_C(mma, Shape<Int<kChunk>, Int<kVs>>{});
                 clear(acc_z);
-                fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_z, sQ, sXt);
+                tile::gemm_smem<typename Traits::CopyN, typename Traits::CopyT>(mma, acc_z, sQ, sXt);
                 // (Q X)_i . dO_i: dl at the row's level, dG's row sum with l.
                 float part[2] = {0.f, 0.f};
                 int row[2] = {0, 8};

@@ -1,5 +1,5 @@
 // Row and column sums of the accumulator fragments of the backward's tiled
-// MMA (SM80 m16n8 layout of fwd::TiledMma64: warp w covers rows
+// MMA (SM80 m16n8 layout of tile::TiledMma64: warp w covers rows
 // 16 (w % 4) + [0, 16), a lane holds rows r0 = 16 (w % 4) + lane / 4 and
 // r0 + 8, and the lanes with one lane % 4 hold the same columns). Reduced in
 // registers and warp shuffles first, so that the shared-memory atomics that

@@ -31,7 +31,7 @@ __device__ __forceinline__ void add_group_rows(const BackwardParams& p, const It
     for (int i = 0; i < size(acc); i += 2) {
         const int r = get<0>(coord(i)), c = get<1>(coord(i));
         if (p.heads_per_group > 1) {
-            float2* at = reinterpret_cast<float2*>(part + r * kKMax + c);  // (c, c + 1): fwd::store_pair
+            float2* at = reinterpret_cast<float2*>(part + r * kKMax + c);  // (c, c + 1): tile::store_pair
             float2 v = make_float2(acc(i), acc(i + 1));
             if (!first) {
                 const float2 o = *at;

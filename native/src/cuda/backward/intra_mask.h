@@ -23,7 +23,7 @@ __device__ __forceinline__ void load_chunk_scalars(const BackwardParams& p, cons
         const int r = idx / (kLog2Item + 1), lev = idx % (kLog2Item + 1);
         const int64_t pos = it.base + r;
         cs.l[idx] = (it.rows(r) && lev < p.L)
-                        ? fwd::load_scalar(p.l, it.s.batch, it.s.token_begin + (pos - it.s.start), h, lev)
+                        ? tile::load_scalar(p.l, it.s.batch, it.s.token_begin + (pos - it.s.start), h, lev)
                         : 0.f;
     }
 }
@@ -41,7 +41,7 @@ __device__ __forceinline__ void do_times_v(const BackwardParams& p, const ItemIn
         load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * Traits::kVs, sA, it.rows, p.V - vs * Traits::kVs);
         load_rows<Element, Op>(p.v, it.s.batch, token0, h, vs * Traits::kVs, sB, it.rows, p.V - vs * Traits::kVs);
         wait_tiles();
-        fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sA, sB);
+        tile::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sA, sB);
         __syncthreads();
     }
 }
@@ -52,7 +52,7 @@ template <class Traits, class Acc, class SQ, class SK>
 __device__ __forceinline__ void q_times_k(Acc& acc, const SQ& sQ, const SK& sK) {
     typename Traits::Mma mma;
     clear(acc);
-    fwd::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sQ, sK);
+    tile::gemm_smem<typename Traits::CopyN, typename Traits::CopyN>(mma, acc, sQ, sK);
 }
 
 // Calls f(i, r, c, lev, ok, decay) for every accumulator element i of a
@@ -67,7 +67,7 @@ __device__ __forceinline__ void for_each_masked(const ItemInfo& it, const ChunkS
         const int r = get<0>(cS(i)), c = get<1>(cS(i));
         const bool ok = c <= r && it.rows(r) && it.rows(c);
         const int lev = r == c ? 0 : 32 - __clz(r ^ c);
-        const float decay = ok ? fwd::exp_diff(cs.g[r] - cs.g[c]) : 0.f;
+        const float decay = ok ? tile::exp_diff(cs.g[r] - cs.g[c]) : 0.f;
         f(i, r, c, lev, ok, decay);
     }
 }

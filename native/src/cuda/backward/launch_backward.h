@@ -57,7 +57,7 @@ lla_status launch_backward(const BackwardParams& params, cudaStream_t stream) {
     // The forward's up-sweep over chunk states (and, for <dF, F>, the final state).
     mark(1);
     fwd::ForwardParams fp = p;
-    fp.final_state = fwd::StateTensor{};
+    fp.final_state = tile::StateTensor{};
     const bool with_final = p.final_state != nullptr && p.d_final.levels != nullptr;
     if (with_final) {
         fp.final_state.levels = p.final_state;

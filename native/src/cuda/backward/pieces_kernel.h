@@ -50,7 +50,7 @@ __global__ void __launch_bounds__(kThreads) pieces_kernel(BackwardParams p) {
             if (it.lo >= pc.pos_hi) break;
             continue;
         }
-        it.rows = fwd::row_range(it.base, lo, hi, kChunk);
+        it.rows = tile::row_range(it.base, lo, hi, kChunk);
         const int64_t token0 = it.s.token_begin + (it.base - it.s.start);
         load_rows<Element, Op>(p.q, it.s.batch, token0, grp, 0, sQ, it.rows, p.K);
         load_rows<Element, Op>(p.d_o, it.s.batch, token0, h, vs * kVs, sD, it.rows, p.V - vs * kVs);
@@ -62,15 +62,15 @@ __global__ void __launch_bounds__(kThreads) pieces_kernel(BackwardParams p) {
                 const int lev = pc.level >= 0 ? pc.level : level_of(pos, pc.src_pos);
                 const double G = item_dstart(p, it, h, it.rel) +
                                  p.gloc[(static_cast<int64_t>(h) * p.items + item) * kChunk + r];
-                w = p.scale * fwd::load_scalar(p.l, it.s.batch, it.s.token_begin + (pos - it.s.start), h, lev) *
-                    fwd::exp_diff(G - gref);
+                w = p.scale * tile::load_scalar(p.l, it.s.batch, it.s.token_begin + (pos - it.s.start), h, lev) *
+                    tile::exp_diff(G - gref);
             }
             sm.w[r] = w;
         }
         wait_tiles();
-        fwd::scale_rows<Op>(sD, sm.w);
+        tile::scale_rows<Op>(sD, sm.w);
         __syncthreads();
-        fwd::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc, sQt, sDt);
+        tile::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc, sQt, sDt);
         __syncthreads();
     }
 
@@ -79,7 +79,7 @@ __global__ void __launch_bounds__(kThreads) pieces_kernel(BackwardParams p) {
         make_layout(Shape<Int<kKMax>, Int<kVs>>{}, make_stride(int64_t(p.Vpad), _1{})));
     Tensor tWg = mma.get_thread_slice(threadIdx.x).partition_C(gW);
 #pragma unroll
-    for (int i = 0; i < size(acc); i += 2) fwd::store_pair(tWg, i, acc(i), acc(i + 1));
+    for (int i = 0; i < size(acc); i += 2) tile::store_pair(tWg, i, acc(i), acc(i + 1));
 }
 
 }  // namespace lla::cuda::bwd

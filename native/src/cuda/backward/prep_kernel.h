@@ -15,7 +15,7 @@ __device__ __forceinline__ void chunk_decays(const BackwardParams& p, const Item
     const int r = threadIdx.x;
     if (r < kChunk) {
         const int64_t pos = it.base + r;
-        double x = it.rows(r) ? reset_clamped(fwd::load_scalar(p.g, it.s.batch, it.s.token_begin + (pos - it.s.start), h, 0))
+        double x = it.rows(r) ? reset_clamped(tile::load_scalar(p.g, it.s.batch, it.s.token_begin + (pos - it.s.start), h, 0))
                               : 0.0;
 #pragma unroll
         for (int o = 1; o < 32; o <<= 1) {
@@ -64,7 +64,7 @@ __global__ void __launch_bounds__(kThreads) prep_kernel(BackwardParams p) {
     if (threadIdx.x < kChunk) {
         p.gloc[head_item * kChunk + threadIdx.x] = sm.g[threadIdx.x];
         const double g_end = sm.g[it.hi - 1 - it.base];
-        sm.w[threadIdx.x] = it.rows(threadIdx.x) ? fwd::exp_diff(g_end - sm.g[threadIdx.x]) : 0.f;
+        sm.w[threadIdx.x] = it.rows(threadIdx.x) ? tile::exp_diff(g_end - sm.g[threadIdx.x]) : 0.f;
         if (threadIdx.x == 0) p.totals[head_item] = sm.g[kChunk - 1];
     }
 
@@ -72,16 +72,16 @@ __global__ void __launch_bounds__(kThreads) prep_kernel(BackwardParams p) {
     for (int vs = 0; vs < p.v_slices; ++vs) {
         load_rows<Element, Op>(p.v, it.s.batch, token0, h, vs * kVs, sV, it.rows, p.V - vs * kVs);
         wait_tiles();
-        fwd::scale_rows<Op>(sV, sm.w);
+        tile::scale_rows<Op>(sV, sm.w);
         __syncthreads();
         Tensor acc = partition_fragment_C(mma, Shape<Int<kKMax>, Int<kVs>>{});
         clear(acc);
-        fwd::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc, sKt, sVt);
+        tile::gemm_smem<typename Traits::CopyT, typename Traits::CopyT>(mma, acc, sKt, sVt);
         Tensor gH = make_tensor(make_gmem_ptr(p.states + head_item * kKMax * p.Vpad + vs * kVs),
                                 make_layout(Shape<Int<kKMax>, Int<kVs>>{}, make_stride(int64_t(p.Vpad), _1{})));
         Tensor tHg = mma.get_thread_slice(threadIdx.x).partition_C(gH);
 #pragma unroll
-        for (int i = 0; i < size(acc); i += 2) fwd::store_pair(tHg, i, acc(i), acc(i + 1));
+        for (int i = 0; i < size(acc); i += 2) tile::store_pair(tHg, i, acc(i), acc(i + 1));
         __syncthreads();  // sV is refilled by the next slice
     }
 }

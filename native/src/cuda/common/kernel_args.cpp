@@ -18,17 +18,17 @@ lla_status check_served(Precision precision, int32_t variant, int64_t K, const c
                                                        "backend for float64)"));
     if (variant != LLA_VARIANT_MAMBA2)
         return set_error(LLA_ERROR_UNSUPPORTED, concat("config.variant: the CUDA ", pass, " serves LLA_VARIANT_MAMBA2 only"));
-    if (K > fwd::kKMax)
+    if (K > tile::kKMax)
         return set_error(LLA_ERROR_UNSUPPORTED,
-                         concat("q.shape[3] (K) = ", K, ": the CUDA ", pass, " supports K <= ", fwd::kKMax));
+                         concat("q.shape[3] (K) = ", K, ": the CUDA ", pass, " supports K <= ", tile::kKMax));
     return LLA_OK;
 }
 
-int64_t plan_items(const std::vector<Sequence>& sequences, int log2, std::vector<fwd::SeqInfo>* seqs,
+int64_t plan_items(const std::vector<Sequence>& sequences, int log2, std::vector<tile::SeqInfo>* seqs,
                    std::vector<int32_t>* item_seq) {
     int64_t items = 0;
     for (const Sequence& s : sequences) {
-        fwd::SeqInfo info{};
+        tile::SeqInfo info{};
         info.start = s.start_position;
         info.length = s.length;
         info.batch = s.batch;
@@ -68,22 +68,22 @@ Packed plan_packing(const lla_tensor& t, int elem_bytes, size_t* cursor) {
     return pk;
 }
 
-fwd::RowTensor row_tensor(const lla_tensor& t, const Packed& pk, char* ws) {
+tile::RowTensor row_tensor(const lla_tensor& t, const Packed& pk, char* ws) {
     if (pk.packed) {
         const int64_t x = t.shape[2], tt = t.shape[1];
-        return fwd::RowTensor{ws + pk.offset, tt * x * pk.dpad, x * pk.dpad, pk.dpad};
+        return tile::RowTensor{ws + pk.offset, tt * x * pk.dpad, x * pk.dpad, pk.dpad};
     }
     auto st = [&](int dim) { return t.shape[dim] > 1 ? t.strides[dim] : 0; };
-    return fwd::RowTensor{t.data, st(0), st(1), st(2)};
+    return tile::RowTensor{t.data, st(0), st(1), st(2)};
 }
 
-fwd::ScalarTensor scalar_tensor(const lla_tensor& t) {
-    fwd::ScalarTensor s{t.data, t.dtype, t.strides[0], t.strides[1], t.strides[2], t.ndim > 3 ? t.strides[3] : 0};
+tile::ScalarTensor scalar_tensor(const lla_tensor& t) {
+    tile::ScalarTensor s{t.data, t.dtype, t.strides[0], t.strides[1], t.strides[2], t.ndim > 3 ? t.strides[3] : 0};
     return s;
 }
 
-fwd::StateTensor state_tensor(const lla_state* st) {
-    fwd::StateTensor s{};
+tile::StateTensor state_tensor(const lla_state* st) {
+    tile::StateTensor s{};
     if (st == nullptr) return s;
     const lla_tensor& lv = st->levels;
     s.levels = static_cast<float*>(lv.data);
@@ -119,8 +119,8 @@ lla_status repack_tensor(const lla_tensor& t, const Packed& pk, char* ws, int el
     return fwd::repack(a, stream);
 }
 
-fwd::StateTensor state_tensor(const lla_tensor* lv) {
-    fwd::StateTensor s{};
+tile::StateTensor state_tensor(const lla_tensor* lv) {
+    tile::StateTensor s{};
     if (lv == nullptr || lv->data == nullptr) return s;
     s.levels = static_cast<float*>(lv->data);
     s.stride_n = lv->strides[0];

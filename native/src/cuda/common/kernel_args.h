@@ -28,7 +28,7 @@ lla_status check_served(Precision precision, int32_t variant, int64_t K, const c
 // sequence's call tokens touch (superchunks in the forward, chunks in the
 // backward). Fills one SeqInfo per sequence and the sequence of each item;
 // returns the number of items.
-int64_t plan_items(const std::vector<Sequence>& sequences, int log2, std::vector<fwd::SeqInfo>* seqs,
+int64_t plan_items(const std::vector<Sequence>& sequences, int log2, std::vector<tile::SeqInfo>* seqs,
                    std::vector<int32_t>* item_seq);
 
 // Whether the tiled kernels can read a [B,T,X,D] tensor in place: unit stride
@@ -47,11 +47,11 @@ struct Packed {
 // (checked sizes: *cursor becomes kSizeOverflow when they do not fit).
 Packed plan_packing(const lla_tensor& t, int elem_bytes, size_t* cursor);
 
-fwd::RowTensor row_tensor(const lla_tensor& t, const Packed& pk, char* ws);
-fwd::ScalarTensor scalar_tensor(const lla_tensor& t);
-fwd::StateTensor state_tensor(const lla_state* st);
+tile::RowTensor row_tensor(const lla_tensor& t, const Packed& pk, char* ws);
+tile::ScalarTensor scalar_tensor(const lla_tensor& t);
+tile::StateTensor state_tensor(const lla_state* st);
 // A canonical [N,H,Ls,K,V] float32 tensor (d_final_state, d_initial_state).
-fwd::StateTensor state_tensor(const lla_tensor* levels);
+tile::StateTensor state_tensor(const lla_tensor* levels);
 
 // Queues the copy of a host plan array (sequence infos, item lists) to
 // workspace offset `offset`; nothing for an empty one.

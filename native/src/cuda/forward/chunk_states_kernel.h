@@ -9,7 +9,9 @@
 #pragma once
 
 #include "core/log_decay.h"
-#include "cuda/forward/tile_ops.h"
+#include "cuda/forward/forward_params.h"
+#include "cuda/forward/kernel_traits.h"
+#include "cuda/tile/tile_ops.h"
 #include "cuda/forward/wgmma_ops.h"
 
 namespace lla::cuda::fwd {

@@ -8,7 +8,9 @@
 // superchunk of work per (sequence, head).
 #pragma once
 
-#include "cuda/forward/tile_ops.h"
+#include "cuda/forward/forward_params.h"
+#include "cuda/forward/kernel_traits.h"
+#include "cuda/tile/tile_ops.h"
 
 namespace lla::cuda::fwd {
 

@@ -20,7 +20,9 @@
 // weighted), mma.sync otherwise; both read the same shared tiles.
 #pragma once
 
-#include "cuda/forward/tile_ops.h"
+#include "cuda/forward/forward_params.h"
+#include "cuda/forward/kernel_traits.h"
+#include "cuda/tile/tile_ops.h"
 #include "cuda/forward/wgmma_ops.h"
 
 namespace lla::cuda::fwd {

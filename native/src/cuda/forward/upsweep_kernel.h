@@ -12,7 +12,9 @@
 // are the final state's levels above the superchunk size.
 #pragma once
 
-#include "cuda/forward/tile_ops.h"
+#include "cuda/forward/forward_params.h"
+#include "cuda/forward/kernel_traits.h"
+#include "cuda/tile/tile_ops.h"
 
 namespace lla::cuda::fwd {
 

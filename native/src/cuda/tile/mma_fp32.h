@@ -11,7 +11,7 @@
 #include <cute/arch/mma_sm80.hpp>
 #include <cute/atom/mma_traits_sm80.hpp>
 
-namespace lla::cuda::fwd {
+namespace lla::cuda::tile {
 
 __device__ __forceinline__ uint32_t to_tf32(uint32_t bits) {
     uint32_t out;
@@ -67,19 +67,19 @@ struct SM80_16x8x8_F32F32F32F32_TN_3xTF32 {
     }
 };
 
-}  // namespace lla::cuda::fwd
+}  // namespace lla::cuda::tile
 
 namespace cute {
 
 template <>
-struct MMA_Traits<lla::cuda::fwd::SM80_16x8x8_F32F32F32F32_TN_TF32>
+struct MMA_Traits<lla::cuda::tile::SM80_16x8x8_F32F32F32F32_TN_TF32>
     : MMA_Traits<SM80_16x8x8_F32TF32TF32F32_TN> {
     using ValTypeA = float;
     using ValTypeB = float;
 };
 
 template <>
-struct MMA_Traits<lla::cuda::fwd::SM80_16x8x8_F32F32F32F32_TN_3xTF32>
+struct MMA_Traits<lla::cuda::tile::SM80_16x8x8_F32F32F32F32_TN_3xTF32>
     : MMA_Traits<SM80_16x8x8_F32TF32TF32F32_TN> {
     using ValTypeA = float;
     using ValTypeB = float;

@@ -1,4 +1,4 @@
-// Device building blocks of the tiled forward kernels: predicated global <->
+// Device building blocks of the tiled kernels (forward and backward): predicated global <->
 // shared tile copies, a shared-memory GEMM over a TiledMMA, and scalar loads.
 #pragma once
 
@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "cuda/forward/forward_params.h"
-#include "cuda/forward/kernel_traits.h"
+#include "loglinear/loglinear.h"
+#include "cuda/tile/kernel_tensors.h"
+#include "cuda/tile/smem_layouts.h"
+#include "cuda/tile/superchunks.h"
 
-namespace lla::cuda::fwd {
+namespace lla::cuda::tile {
 
 using namespace cute;
 
@@ -265,4 +267,4 @@ __device__ __forceinline__ float state_multiplier(const StateTensor& st, int64_t
     return expf(st.log_decay[n * st.ld_stride_n + h * st.ld_stride_h + level * st.ld_stride_l]);
 }
 
-}  // namespace lla::cuda::fwd
+}  // namespace lla::cuda::tile
