@@ -10,6 +10,11 @@
 // Inputs are random and non-zero; every output is checked for NaN/Inf, and
 // at T <= 2048 against the float64 reference on the same rounded inputs.
 //
+// Before each row, the machine's float32 GEMM rate (sgemm_ceiling.h, OpenBLAS
+// at the same thread count): the forward and forward+backward rates are also
+// given as a fraction of it, measured alternately so that the noise of a
+// shared machine hits both.
+//
 // Last, the backward of one segment of a long sequence with both state
 // gradients (d_final_state in, d_initial_state out) against the same
 // backward without them (docs/training-in-segments.md).
@@ -31,6 +36,7 @@
 
 #include "loglinear/loglinear.h"
 #include "m2_reference.h"
+#include "sgemm_ceiling.h"
 
 namespace {
 
@@ -335,10 +341,14 @@ int main(int argc, char** argv) {
 
     std::printf("loglinear %s CPU benchmark: M2, B=1, H=%lld, G=%lld, K=V=%lld, float32, num_threads=%d\n",
                 lla_version_string(), (long long)kHeads, (long long)kGroups, (long long)kDim, opt.threads);
-    std::printf("Times are medians, wall clock and (in brackets) CPU time of all threads; GFLOP/s from wall time.\n\n");
-    std::printf("| T | fwd ms | fwd GFLOP/s | fwd+bwd ms | fwd+bwd GFLOP/s | decode step us (pos T-1) | "
-                "materialized fwd+bwd ms | speedup fwd+bwd | check |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|\n");
+    std::printf("Times are medians, wall clock and (in brackets) CPU time of all threads; GFLOP/s from wall time.\n");
+    constexpr int kSgemmN = 2048;
+    const SgemmCeiling first = measure_sgemm(opt.threads, kSgemmN, 0.5);
+    std::printf("Ceiling: %s%s; measured again before each row.\n\n", first.note.c_str(),
+                first.measured ? (", " + std::to_string(static_cast<int>(first.gflops)) + " GFLOP/s").c_str() : "");
+    std::printf("| T | fwd ms | fwd GFLOP/s | fwd+bwd ms | fwd+bwd GFLOP/s | sgemm GFLOP/s | fwd / sgemm | "
+                "fwd+bwd / sgemm | decode step us (pos T-1) | materialized fwd+bwd ms | speedup fwd+bwd | check |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     std::fflush(stdout);
     std::vector<std::pair<int64_t, Timing>> forward_times;
     for (int64_t T = opt.min_t; T <= opt.max_t; T *= 2) {
@@ -355,6 +365,7 @@ int main(int argc, char** argv) {
             check(lla_backward(&config, &p.inputs, nullptr, &p.d_o_t, nullptr, &p.grads, workspace.data(), workspace.size(), nullptr),
                   "lla_backward");
         };
+        const SgemmCeiling ceiling = measure_sgemm(opt.threads, kSgemmN, 0.3);
         const Timing fwd = median_time(forward, opt.seconds);
         const Timing fwd_bwd = median_time([&] { forward(); backward(); }, opt.seconds);
         forward_times.emplace_back(T, fwd);
@@ -393,10 +404,18 @@ int main(int argc, char** argv) {
             speedup = text;
         }
         const DecodeTiming decode = time_decode(T - 1, opt.threads, 0.2);
-        std::printf("| %lld | %.2f (%.2f) | %.1f | %.2f (%.2f) | %.1f | %.1f | %s | %s | %s |\n", (long long)T, fwd.wall * 1e3,
-                    fwd.cpu * 1e3, forward_flops(T) / fwd.wall * 1e-9, fwd_bwd.wall * 1e3, fwd_bwd.cpu * 1e3,
-                    (forward_flops(T) + backward_flops(T)) / fwd_bwd.wall * 1e-9, decode.decode_form * 1e6,
-                    materialized.c_str(), speedup.c_str(), verdict.c_str());
+        const double fwd_gflops = forward_flops(T) / fwd.wall * 1e-9;
+        const double fb_gflops = (forward_flops(T) + backward_flops(T)) / fwd_bwd.wall * 1e-9;
+        char sgemm[32] = "-", fwd_share[32] = "-", fb_share[32] = "-";
+        if (ceiling.measured) {
+            std::snprintf(sgemm, sizeof sgemm, "%.1f", ceiling.gflops);
+            std::snprintf(fwd_share, sizeof fwd_share, "%.0f%%", 100 * fwd_gflops / ceiling.gflops);
+            std::snprintf(fb_share, sizeof fb_share, "%.0f%%", 100 * fb_gflops / ceiling.gflops);
+        }
+        std::printf("| %lld | %.2f (%.2f) | %.1f | %.2f (%.2f) | %.1f | %s | %s | %s | %.1f | %s | %s | %s |\n",
+                    (long long)T, fwd.wall * 1e3, fwd.cpu * 1e3, fwd_gflops, fwd_bwd.wall * 1e3, fwd_bwd.cpu * 1e3,
+                    fb_gflops, sgemm, fwd_share, fb_share, decode.decode_form * 1e6, materialized.c_str(),
+                    speedup.c_str(), verdict.c_str());
         std::fflush(stdout);
     }
 
