@@ -30,6 +30,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "m2_api_harness.h"
 #include "m2_random_problem.h"
 #include "valid_calls.h"
@@ -659,13 +663,29 @@ std::vector<uint64_t> seeds() {
         const uint64_t t = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
         std::printf("fuzz: time seed %llu (rerun one seed: LLA_FUZZ_SEED=%llu)\n", (unsigned long long)t,
                     (unsigned long long)t);
+        std::fflush(stdout);  // seen even if a sanitizer aborts the run
         s.push_back(t);
     }
     if (const char* one = std::getenv("LLA_FUZZ_SEED")) s = {std::strtoull(one, nullptr, 10)};
     return s;
 }
 
+// The call in flight, printed if a sanitizer stops the process inside it: an
+// abort skips the test's own failure messages, which name the seed and call.
+std::string& call_in_flight() {
+    static std::string text;
+    return text;
+}
+
+void print_call_in_flight() {
+    std::fprintf(stderr, "\nfuzz: the process stopped inside this call (rerun it: LLA_FUZZ_SEED=<seed>):\n%s\n",
+                 call_in_flight().c_str());
+}
+
 TEST(Fuzz, RandomCallsAreRejectedCleanlyOrComputedRight) {
+#if defined(__SANITIZE_ADDRESS__)
+    __sanitizer_set_death_callback(print_call_in_flight);
+#endif
     for (uint64_t seed : seeds()) {
         Rng rng(seed);
         int64_t calls = 0, accepted = 0, rejected = 0;
@@ -678,6 +698,8 @@ TEST(Fuzz, RandomCallsAreRejectedCleanlyOrComputedRight) {
             if (broken)
                 for (int64_t i = rng.pick(1, 2); i > 0; --i) trace += " mutate " + mutate(*c, rng);
             const std::vector<unsigned char> before = c->memory();
+            call_in_flight() = trace;
+            for (const auto& [name, t] : c->slots) call_in_flight() += "\n  " + name + ": " + describe(*t);
             const lla_status st = c->run();
             ++calls;
             if (st != LLA_OK) {
