@@ -694,10 +694,12 @@ std::string& call_in_flight() {
     return text;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
 void print_call_in_flight() {
     std::fprintf(stderr, "\nfuzz: the process stopped inside this call (rerun it: LLA_FUZZ_SEED=<seed>):\n%s\n",
                  call_in_flight().c_str());
 }
+#endif
 
 TEST(Fuzz, RandomCallsAreRejectedCleanlyOrComputedRight) {
 #if defined(__SANITIZE_ADDRESS__)
