@@ -601,9 +601,15 @@ std::string describe(const lla_tensor& t) {
     return s;
 }
 
-std::string describe(const FuzzCall& c) {
+// Every slot's name, shape and strides, a line each.
+std::string describe_slots(const FuzzCall& c) {
     std::string s;
     for (const auto& [name, t] : c.slots) s += "\n  " + name + ": " + describe(*t);
+    return s;
+}
+
+std::string describe(const FuzzCall& c) {
+    std::string s = describe_slots(c);
     if (c.kind == Kind::Decode) {
         s += "\n  positions (now):";
         for (int64_t p : read_int64(c.state_a.position)) s += " " + std::to_string(p);
@@ -687,14 +693,14 @@ std::vector<uint64_t> seeds() {
     return s;
 }
 
-// The call in flight, printed if a sanitizer stops the process inside it: an
-// abort skips the test's own failure messages, which name the seed and call.
+#if defined(__SANITIZE_ADDRESS__)
+// The call in flight, printed if ASan stops the process inside it: an abort
+// skips the test's own failure messages, which name the seed and call.
 std::string& call_in_flight() {
     static std::string text;
     return text;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
 void print_call_in_flight() {
     std::fprintf(stderr, "\nfuzz: the process stopped inside this call (rerun it: LLA_FUZZ_SEED=<seed>):\n%s\n",
                  call_in_flight().c_str());
@@ -717,8 +723,9 @@ TEST(Fuzz, RandomCallsAreRejectedCleanlyOrComputedRight) {
             if (broken)
                 for (int64_t i = rng.pick(1, 2); i > 0; --i) trace += " mutate " + mutate(*c, rng);
             const std::vector<unsigned char> before = c->memory();
-            call_in_flight() = trace;
-            for (const auto& [name, t] : c->slots) call_in_flight() += "\n  " + name + ": " + describe(*t);
+#if defined(__SANITIZE_ADDRESS__)
+            call_in_flight() = trace + describe_slots(*c);
+#endif
             const lla_status st = c->run();
             ++calls;
             if (st != LLA_OK) {

@@ -157,7 +157,8 @@ public final class LogLinear {
         return new Storage.Address(workspace.nativeAddress("the workspace"));
     }
 
-    private long workspaceBytes() {
+    /** The bytes of the given workspace (0: none). */
+    private long workspaceCapacity() {
         return workspace == null ? 0 : workspace.byteSize();
     }
 
@@ -231,7 +232,7 @@ public final class LogLinear {
             lla_state initial = call.state(initialState, false);
             lla_tensor ct = call.tensor(out, true);
             lla_state fin = call.state(finalState, true);
-            call.check(lla_forward(c, inputs, initial, ct, fin, scratch, workspaceBytes(), NativeCall.stream(stream)));
+            call.check(lla_forward(c, inputs, initial, ct, fin, scratch, workspaceCapacity(), NativeCall.stream(stream)));
         }
     }
 
@@ -323,7 +324,7 @@ public final class LogLinear {
         try (NativeCall call = new NativeCall(device, stream)) {
             call.check(lla_backward(call.config(config), call.inputs(in, false), call.state(initialState, false),
                     call.tensor(dOut, false), dFinalState == null ? null : call.tensor(dFinalState, false),
-                    call.gradients(shaped), scratch, workspaceBytes(), NativeCall.stream(stream)));
+                    call.gradients(shaped), scratch, workspaceCapacity(), NativeCall.stream(stream)));
         }
     }
 

@@ -234,36 +234,17 @@ final class NativeCall implements AutoCloseable {
         if (storage instanceof Storage.Native nat) {
             return nat.liveAddress("a tensor of this call");
         }
-        Object array = ((Storage.Heap) storage).array();
+        Storage.Heap heap = (Storage.Heap) storage;
         // Empty arrays still get one element, so that the library reports their shape, not a NULL.
         long arrayBytes = Math.max(1, storage.capacity()) * t.dtype().byteSize();
         NativeFrame.Region region = memory(arrayBytes);
         ByteBuffer bytes = region.bytes();
         // An output that covers its whole array needs no copy in: the call writes every element.
         boolean copyIn = !output || !t.isContiguous() || t.offset() != 0 || t.numel() != storage.capacity();
-        Runnable copyBack;
-        if (array instanceof float[] a) {
-            if (copyIn) {
-                bytes.asFloatBuffer().put(a);
-            }
-            copyBack = () -> bytes.asFloatBuffer().get(a);
-        } else if (array instanceof double[] a) {
-            if (copyIn) {
-                bytes.asDoubleBuffer().put(a);
-            }
-            copyBack = () -> bytes.asDoubleBuffer().get(a);
-        } else if (array instanceof short[] a) {
-            if (copyIn) {
-                bytes.asShortBuffer().put(a);
-            }
-            copyBack = () -> bytes.asShortBuffer().get(a);
-        } else {
-            long[] a = (long[]) array;
-            if (copyIn) {
-                bytes.asLongBuffer().put(a);
-            }
-            copyBack = () -> bytes.asLongBuffer().get(a);
+        if (copyIn) {
+            heap.putInto(bytes);
         }
+        Runnable copyBack = () -> heap.getFrom(bytes);
         if (!staging) {
             if (output) {
                 copyBacks.add(copyBack);

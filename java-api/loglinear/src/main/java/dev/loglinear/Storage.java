@@ -29,6 +29,32 @@ sealed interface Storage permits Storage.Heap, Storage.Native {
         public Device device() {
             return Device.CPU;
         }
+
+        /** Copies the whole array into {@code bytes} (native byte order), from its position. */
+        void putInto(ByteBuffer bytes) {
+            if (array instanceof float[] a) {
+                bytes.asFloatBuffer().put(a);
+            } else if (array instanceof double[] a) {
+                bytes.asDoubleBuffer().put(a);
+            } else if (array instanceof short[] a) {
+                bytes.asShortBuffer().put(a);
+            } else {
+                bytes.asLongBuffer().put((long[]) array);
+            }
+        }
+
+        /** Copies as many elements as the array has from {@code bytes} back into it. */
+        void getFrom(ByteBuffer bytes) {
+            if (array instanceof float[] a) {
+                bytes.asFloatBuffer().get(a);
+            } else if (array instanceof double[] a) {
+                bytes.asDoubleBuffer().get(a);
+            } else if (array instanceof short[] a) {
+                bytes.asShortBuffer().get(a);
+            } else {
+                bytes.asLongBuffer().get((long[]) array);
+            }
+        }
     }
 
     /**

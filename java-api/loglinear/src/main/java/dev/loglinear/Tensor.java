@@ -589,17 +589,7 @@ public final class Tensor implements AutoCloseable {
         ByteBuffer bytes = (ByteBuffer) ((Storage.Native) copy.storage).owner();
         if (host.storage instanceof Storage.Heap heap && host.isContiguous() && host.offset == 0
                 && host.numel() == heap.capacity()) {
-            // A whole array in order: one bulk copy, not an element at a time.
-            Object a = heap.array();
-            if (a instanceof float[] f) {
-                bytes.asFloatBuffer().put(f);
-            } else if (a instanceof double[] d) {
-                bytes.asDoubleBuffer().put(d);
-            } else if (a instanceof short[] h) {
-                bytes.asShortBuffer().put(h);
-            } else {
-                bytes.asLongBuffer().put((long[]) a);
-            }
+            heap.putInto(bytes);  // a whole array in order: one bulk copy, not an element at a time
             return copy;
         }
         switch (dtype) {
