@@ -67,7 +67,7 @@ extern "C" {
 
 /* API version: bumped on any change to this header. */
 #define LLA_VERSION_MAJOR 0
-#define LLA_VERSION_MINOR 3
+#define LLA_VERSION_MINOR 4
 #define LLA_VERSION_PATCH 0
 /* Tensors have at most this many dimensions. */
 #define LLA_MAX_DIMS 5
@@ -184,6 +184,18 @@ LLA_API lla_status lla_tensor_make_contiguous(lla_tensor* out, void* data, int32
 
 /* 1 when this build has the backend and a usable device for it, else 0. */
 LLA_API int32_t lla_backend_available(int32_t backend);
+
+/*
+ * The instruction set of the CPU backend's kernels in this process:
+ * "x86-64-v4" (AVX-512), "x86-64-v3" (AVX2 + FMA), "x86-64" (SSE2), or
+ * "portable" (builds for other CPUs). The widest this CPU runs, unless the
+ * environment variable LLA_CPU_ISA names one ("x86-64-v4" or "avx512",
+ * "x86-64-v3" or "avx2", "x86-64" or "baseline"); it is read once, at the
+ * first call that needs it (docs/cpu.md). NULL when LLA_CPU_ISA names an
+ * unknown path or one this CPU cannot run: lla_last_error() says which, and
+ * every CPU forward, backward and decode step fails with that message.
+ */
+LLA_API const char* lla_cpu_isa(void);
 
 /*
  * Workspace: scratch memory on the tensors' device, caller-owned. Pass

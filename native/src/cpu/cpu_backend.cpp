@@ -10,6 +10,7 @@
 #include "core/backend.h"
 #include "core/checked_size.h"
 #include "core/error.h"
+#include "cpu/kernel_path.h"
 #include "cpu/m2_drivers.h"
 #include "cpu/workspace_memory.h"
 
@@ -65,16 +66,19 @@ public:
 
     lla_status forward(const ForwardProblem& p) override {
         if (p.config.variant != LLA_VARIANT_MAMBA2) return unsupported_variant(p.config.variant);
+        LLA_TRY(cpu::check_kernel_path());
         return guarded([&] { return p.precision == Precision::F64 ? cpu::m2_forward<double>(p) : cpu::m2_forward<float>(p); });
     }
 
     lla_status backward(const BackwardProblem& p) override {
         if (p.config.variant != LLA_VARIANT_MAMBA2) return unsupported_variant(p.config.variant);
+        LLA_TRY(cpu::check_kernel_path());
         return guarded([&] { return p.precision == Precision::F64 ? cpu::m2_backward<double>(p) : cpu::m2_backward<float>(p); });
     }
 
     lla_status decode_step(const DecodeProblem& p) override {
         if (p.config.variant != LLA_VARIANT_MAMBA2) return unsupported_variant(p.config.variant);
+        LLA_TRY(cpu::check_kernel_path());
         return guarded([&] {
             return p.precision == Precision::F64 ? cpu::m2_decode_step<double>(p) : cpu::m2_decode_step<float>(p);
         });

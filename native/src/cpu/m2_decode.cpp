@@ -16,7 +16,7 @@
 #include "cpu/dense_kernels.h"
 #include "core/levels.h"
 #include "cpu/m2_drivers.h"
-#include "cpu/multiversion.h"
+#include "cpu/path_entry.h"
 #include "cpu/strided_copy.h"
 #include "cpu/flush_denormals.h"
 #include "cpu/thread_pool.h"
@@ -48,7 +48,7 @@ struct StepArgs {
     const R* q;
     const R* k;
     const R* v;
-    R self_weight;  // scale * l[0] * (q . k)
+    R self_scale;  // scale * l[0]: the token's own weight is self_scale * (q . k)
     const StepLevel<R>* levels;
     int count;
     LevelRef<R> merged;
@@ -57,10 +57,11 @@ struct StepArgs {
     R* row_tmp;  // V scratch, for levels whose columns are not contiguous
 };
 
-template <class R>
+template <KernelPath P, class R>
 LLA_ALWAYS_INLINE void step_impl(const StepArgs<R>& a) {
     const int K = a.K, V = a.V;
-    for (int c = 0; c < V; ++c) a.o[c] = a.self_weight * a.v[c];
+    const R self_weight = a.self_scale * dot<P>(K, a.q, a.k);
+    for (int c = 0; c < V; ++c) a.o[c] = self_weight * a.v[c];
     for (int r = 0; r < K; ++r) scaled_copy(V, a.k[r], a.v, a.acc + static_cast<size_t>(r) * V);
     for (int n = 0; n < a.count; ++n) {
         const StepLevel<R>& level = a.levels[n];
@@ -87,8 +88,25 @@ LLA_ALWAYS_INLINE void step_impl(const StepArgs<R>& a) {
     }
 }
 
-LLA_MULTIVERSION void step(const StepArgs<float>& a) { step_impl(a); }
-LLA_MULTIVERSION void step(const StepArgs<double>& a) { step_impl(a); }
+// The step of each kernel path, compiled for its target (path_entry.h); the
+// chosen one is picked on first use.
+template <KernelPath P>
+struct PathStep;
+#define LLA_PATH_STEP(P)                                                                   \
+    template <>                                                                            \
+    struct PathStep<KernelPath::P> {                                                       \
+        template <class R>                                                                 \
+        LLA_PATH_ENTRY(P) static void step(const StepArgs<R>& a) { step_impl<KernelPath::P>(a); }         \
+    };
+LLA_FOR_EACH_PATH(LLA_PATH_STEP)
+#undef LLA_PATH_STEP
+
+template <class R>
+void step(const StepArgs<R>& a) {
+    using Step = void (*)(const StepArgs<R>&);
+    static const Step chosen = for_chosen_path([](auto path) -> Step { return &PathStep<decltype(path)::value>::template step<R>; });
+    chosen(a);
+}
 
 template <class R>
 LevelRef<R> level_ref(const lla_tensor& levels, int64_t n, int64_t h, int64_t l) {
@@ -142,7 +160,7 @@ void decode_pair(const DecodeProblem& p, int64_t n, int64_t h) {
                               n * state.log_decay.strides[0] + h * state.log_decay.strides[1] + merge_into * state.log_decay.strides[2],
                               0.0);
 
-    StepArgs<R> args{K, V, canonical, q, k, v, scale * lw[0] * dot(K, q, k), levels, count,
+    StepArgs<R> args{K, V, canonical, q, k, v, scale * lw[0], levels, count,
                      level_ref<R>(state.levels, n, h, merge_into), o, acc, row_tmp};
     step(args);
     scatter_block(*p.o, Block2D{n * p.o->strides[0] + h * p.o->strides[1], 1, 0, V, p.o->strides[2]}, o);

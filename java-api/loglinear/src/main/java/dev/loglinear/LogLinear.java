@@ -172,7 +172,7 @@ public final class LogLinear {
         return stream;
     }
 
-    /** The version of the native library loaded, e.g. {@code "0.3.0"}. */
+    /** The version of the native library loaded, e.g. {@code "0.4.0"}. */
     public static String version() {
         return lla_version_string().getString();
     }

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class LogLinearTest {
     @Test
     void versionAndBackends() {
-        assertThat(LogLinear.version()).matches("\\d+\\.\\d+\\.\\d+").startsWith("0.3.");
+        assertThat(LogLinear.version()).matches("\\d+\\.\\d+\\.\\d+").startsWith("0.4.");
         assertThat(LogLinear.isAvailable(Backend.CPU)).isTrue();
         LogLinear.create().synchronize();
     }
