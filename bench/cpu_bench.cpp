@@ -339,8 +339,11 @@ int main(int argc, char** argv) {
     config.num_threads = opt.threads;
     const int ref_threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
-    std::printf("loglinear %s CPU benchmark: M2, B=1, H=%lld, G=%lld, K=V=%lld, float32, num_threads=%d\n",
-                lla_version_string(), (long long)kHeads, (long long)kGroups, (long long)kDim, opt.threads);
+    const char* isa = lla_cpu_isa();
+    if (isa == nullptr) fail(std::string("lla_cpu_isa: ") + lla_last_error());
+    std::printf("loglinear %s CPU benchmark: M2, B=1, H=%lld, G=%lld, K=V=%lld, float32, num_threads=%d, kernels %s "
+                "(LLA_CPU_ISA, docs/cpu.md)\n",
+                lla_version_string(), (long long)kHeads, (long long)kGroups, (long long)kDim, opt.threads, isa);
     std::printf("Times are medians, wall clock and (in brackets) CPU time of all threads; GFLOP/s from wall time.\n");
     constexpr int kSgemmN = 2048;
     const SgemmCeiling first = measure_sgemm(opt.threads, kSgemmN, 0.5);
